@@ -1,0 +1,1 @@
+"""Keep/drop decisions, each with a named reason."""

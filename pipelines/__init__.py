@@ -1,0 +1,1 @@
+"""Composition: specs, executors, the CLI, manifests, reports and benchmarks."""

@@ -1,0 +1,116 @@
+"""`manifest.json`: the provenance record of a run, and the `in = out + rejected` check.
+
+Counts come from the files themselves (Parquet footers and the `reason` column),
+except the first stage's input, which its reader counts (datatrove stats), so
+the check compares two independent numbers.
+"""
+import hashlib
+import json
+from collections import Counter
+from importlib import metadata as importlib_metadata
+
+import pyarrow.parquet as pq
+from datatrove.io import get_datafolder
+
+from pipelines.spec import PipelineSpec
+
+PACKAGES = ("curate", "datatrove", "trafilatura", "pyarrow", "pydantic", "fasttext-numpy2", "datasketch",
+            "pypdfium2", "pytesseract", "transformers", "tokenizers", "megatron-core", "ray", "apache-airflow")
+
+
+class RunFailed(Exception):
+    """The run finished but its accounting is wrong (or a stage failed)."""
+
+
+def package_versions() -> dict:
+    versions = {}
+    for name in PACKAGES:
+        try:
+            versions[name] = importlib_metadata.version(name)
+        except importlib_metadata.PackageNotFoundError:
+            pass
+    return versions
+
+
+def sha256_of(folder, path: str) -> str:
+    digest = hashlib.sha256()
+    with folder.open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def shard_files(folder, pattern: str) -> list[dict]:
+    out = []
+    for path in sorted(p for p in folder.list_files(glob_pattern=pattern) if "/.tmp-" not in f"/{p}"):
+        with folder.open(path, "rb") as f:
+            rows = pq.ParquetFile(f).metadata.num_rows
+        out.append({"path": path, "rows": rows, "sha256": sha256_of(folder, path)})
+    return out
+
+
+def rejected_reasons(folder) -> Counter:
+    reasons = Counter()
+    for path in sorted(folder.list_files(glob_pattern="rejected/part-*.parquet")):
+        with folder.open(path, "rb") as f:
+            reasons.update(pq.read_table(f, columns=["reason"]).column("reason").to_pylist())
+    return reasons
+
+
+def reader_count(logs_folder, label: str = "read") -> int:
+    """Documents the first step of a stage yielded, summed over the tasks' datatrove stats."""
+    total = 0
+    for path in logs_folder.list_files(glob_pattern="stats/*.json"):
+        with logs_folder.open(path) as f:
+            steps = json.load(f)
+        stats = steps[0].get("stats", {}) if steps else {}
+        total += stats.get(label, {}).get("total", 0) if isinstance(stats.get(label), dict) else stats.get(label, 0)
+    return total
+
+
+def input_summary(spec: PipelineSpec) -> dict:
+    folder = get_datafolder(spec.input.path)
+    files = sorted(folder.list_files(recursive=True, glob_pattern=spec.input.glob)) if folder.isdir("") else []
+    sizes = [folder.size(p) for p in files]
+    listing = hashlib.sha256("\n".join(f"{p}\t{s}" for p, s in zip(files, sizes)).encode()).hexdigest()
+    return {"path": spec.input.path, "format": spec.input.format, "files": len(files), "bytes": sum(sizes),
+            "listing_sha256": listing}
+
+
+def stage_counts(spec: PipelineSpec, index: int, previous_out: int | None) -> dict:
+    from pipelines.run import StageRun
+
+    run = StageRun(spec, index)
+    folder = get_datafolder(run.output)
+    kept = shard_files(folder, "part-*.parquet")
+    rejected = shard_files(folder, "rejected/part-*.parquet")
+    reasons = rejected_reasons(folder)
+    n_in = previous_out if previous_out is not None else reader_count(get_datafolder(run.logs))
+    n_out = sum(f["rows"] for f in kept)
+    return {"stage": run.stage.type, "in": n_in, "out": n_out, "rejected": sum(reasons.values()),
+            "rejected_by_reason": dict(sorted(reasons.items())), "files": kept + rejected}
+
+
+def write_manifest(spec: PipelineSpec, timings: dict) -> dict:
+    stages, problems, previous_out = {}, [], None
+    for index, stage in enumerate(spec.stages):
+        counts = stage_counts(spec, index, previous_out)
+        counts["seconds"] = timings.get(stage.name)
+        stages[stage.name] = counts
+        if counts["in"] != counts["out"] + counts["rejected"]:
+            problems.append(f"stage {stage.name}: in={counts['in']} != out={counts['out']} + "
+                            f"rejected={counts['rejected']}")
+        previous_out = counts["out"]
+    manifest = {
+        "name": spec.name, "spec": spec.to_yaml_dict(), "spec_sha256": spec.hash(),
+        "status": "failed" if problems else "ok", "problems": problems,
+        "packages": package_versions(), "input": input_summary(spec), "stages": stages,
+        "seconds": round(sum(t for t in timings.values() if t), 3),
+    }
+    out = get_datafolder(spec.output)
+    with out.open("manifest.json.tmp", "w") as f:
+        json.dump(manifest, f, indent=2, sort_keys=True)
+    out.mv("manifest.json.tmp", "manifest.json")
+    if problems:
+        raise RunFailed("; ".join(problems))
+    return manifest

@@ -1,0 +1,21 @@
+"""Short stage names used in YAML -> the class that implements them.
+
+Read a spec, find the name here, and you are one hop from the code. Classes are
+imported lazily so that a spec using only light stages never imports heavy extras.
+"""
+import importlib
+
+STAGES: dict[str, str] = {
+    "extract": "stages.extract:HtmlExtractor",
+}
+
+
+def stage_names() -> list[str]:
+    return sorted(STAGES)
+
+
+def stage_class(name: str):
+    if name not in STAGES:
+        raise KeyError(name)
+    module, cls = STAGES[name].split(":")
+    return getattr(importlib.import_module(module), cls)

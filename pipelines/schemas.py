@@ -1,0 +1,17 @@
+"""Writes the JSON Schemas that editors use to check our YAML files."""
+import json
+from pathlib import Path
+
+from pipelines.spec import json_schema
+
+SCHEMAS = {"pipeline.schema.json": json_schema}
+
+
+def write_schemas(folder: Path) -> list[Path]:
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, make in SCHEMAS.items():
+        path = folder / name
+        path.write_text(json.dumps(make(), indent=2, sort_keys=True) + "\n")
+        written.append(path)
+    return written

@@ -1,0 +1,144 @@
+"""Pipeline specs: the YAML a user writes, as pydantic models.
+
+Every stage entry is a one-key mapping `{stage_type: {params}}`; the params are
+checked against the stage class's own `Params` model, so a typo is an error that
+names the file, the key path and what is allowed.
+"""
+import hashlib
+import json
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from pipelines.registry import stage_class, stage_names
+
+
+class SpecError(Exception):
+    """A spec a user must fix; the message says where and how."""
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class InputSpec(Strict):
+    path: str = Field(description="Folder or fsspec URL of the input files")
+    format: Literal["html", "warc", "parquet", "jsonl", "pdf", "shards"] = "html"
+    glob: str | None = Field(None, description="Only files matching this glob (below path)")
+    text_key: str = Field("text", description="Column/field with the text (or HTML) for parquet/jsonl")
+    id_key: str = Field("id", description="Column/field with the document id for parquet/jsonl")
+    source: str | None = Field(None, description="Source label written on every document (default: the spec name)")
+    max_bytes: int = Field(20_000_000, description="Larger inputs are rejected as too_large")
+
+
+class ExecutorSpec(Strict):
+    type: Literal["local", "ray", "slurm"] = "local"
+    tasks: int = Field(1, ge=1, description="Shards of work; each writes part-<rank>.parquet")
+    workers: int = Field(1, ge=1, description="Tasks run at once")
+    options: dict[str, Any] = Field(default_factory=dict, description="Executor-specific settings")
+
+
+class StageSpec(Strict):
+    type: str
+    name: str
+    params: Any
+
+    def build(self):
+        return stage_class(self.type)(self.params)
+
+
+class PipelineSpec(Strict):
+    name: str
+    input: InputSpec
+    output: str = Field(description="Run folder: <output>/<stage>/part-<rank>.parquet")
+    executor: ExecutorSpec = Field(default_factory=ExecutorSpec)
+    stages: list[StageSpec]
+
+    @model_validator(mode="before")
+    @classmethod
+    def _stages_from_yaml(cls, data):
+        if not isinstance(data, dict) or not isinstance(data.get("stages"), list):
+            return data
+        data = dict(data)
+        data["stages"] = [_stage_from_yaml(item, i) for i, item in enumerate(data["stages"])]
+        return data
+
+    def hash(self) -> str:
+        return hashlib.sha256(json.dumps(self.to_yaml_dict(), sort_keys=True).encode()).hexdigest()
+
+    def to_yaml_dict(self) -> dict:
+        out = self.model_dump(exclude={"stages"})
+        out["stages"] = [{s.type: {"name": s.name, **s.params.model_dump()}} for s in self.stages]
+        return out
+
+
+def _stage_from_yaml(item, index: int):
+    if isinstance(item, StageSpec):
+        return item
+    if isinstance(item, str):
+        item = {item: {}}
+    if not isinstance(item, dict) or len(item) != 1:
+        raise ValueError(f"stages.{index}: each stage is a one-key mapping like `- extract: {{}}`")
+    (stage_type, params), = item.items()
+    params = dict(params or {})
+    try:
+        cls = stage_class(stage_type)
+    except KeyError:
+        raise ValueError(f"stages.{index}: unknown stage '{stage_type}'; known stages: {', '.join(stage_names())}")
+    name = params.pop("name", stage_type)
+    try:
+        return StageSpec(type=stage_type, name=name, params=cls.Params(**params))
+    except ValidationError as e:
+        raise ValueError(_format_errors(e, f"stages.{index}.{stage_type}", cls.Params))
+
+
+def _format_errors(error: ValidationError, prefix: str, model=None) -> str:
+    lines = []
+    for err in error.errors():
+        path = ".".join(str(p) for p in (prefix, *err["loc"]) if p != "")
+        hint = ""
+        if err["type"] == "extra_forbidden" and model is not None:
+            hint = f" (allowed: {', '.join(model.model_fields)})"
+        lines.append(f"{path}: {err['msg']}{hint}")
+    return "; ".join(lines)
+
+
+def load_spec(path: str | Path, overrides: dict | None = None) -> PipelineSpec:
+    """Load and check a spec file; `overrides` replace top-level keys (e.g. input.path)."""
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text())
+    except FileNotFoundError:
+        raise SpecError(f"{path}: no such spec file")
+    except yaml.YAMLError as e:
+        raise SpecError(f"{path}: not valid YAML: {e}")
+    if not isinstance(data, dict):
+        raise SpecError(f"{path}: a spec is a mapping with name, input, output and stages")
+    for dotted, value in (overrides or {}).items():
+        target = data
+        *parents, last = dotted.split(".")
+        for key in parents:
+            target = target.setdefault(key, {})
+        target[last] = value
+    try:
+        return PipelineSpec.model_validate(data)
+    except ValidationError as e:
+        raise SpecError(f"{path}: {_format_errors(e, '', PipelineSpec)}. "
+                        f"See manifests/schema/pipeline.schema.json for every allowed key.")
+
+
+def json_schema() -> dict:
+    """JSON Schema for editors: stages as a list of one-key mappings, each with its own params."""
+    schema = PipelineSpec.model_json_schema()
+    stage_options = []
+    for name in stage_names():
+        params = stage_class(name).Params.model_json_schema()
+        schema.setdefault("$defs", {}).update(params.pop("$defs", {}))
+        params.setdefault("properties", {})["name"] = {"type": "string", "description": "Folder name of this stage"}
+        stage_options.append({"type": "object", "properties": {name: params}, "required": [name],
+                              "additionalProperties": False})
+    schema["properties"]["stages"] = {"type": "array", "items": {"anyOf": stage_options}}
+    schema["$defs"].pop("StageSpec", None)
+    return schema

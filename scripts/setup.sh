@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Fresh-machine set-up: system packages, then the project with every extra.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
+  need=""
+  for pkg in tesseract-ocr tesseract-ocr-eng chromium; do
+    dpkg -s "$pkg" >/dev/null 2>&1 || need="$need $pkg"
+  done
+  if [ -n "$need" ]; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $need >/dev/null
+  fi
+fi
+# torch first, pinned to the CPU build on disk, so no range elsewhere pulls a CUDA build
+python -m pip install -q torch==2.13.0
+python -m pip install -q -e '.[all]'

@@ -1,0 +1,1 @@
+"""Steps that transform documents. Never imports `pipelines`."""

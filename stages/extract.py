@@ -1,0 +1,80 @@
+"""HTML to article text with trafilatura, bounded in time per document."""
+import signal
+from contextlib import contextmanager
+
+import trafilatura
+from datatrove.data import Document
+
+from stages.base import DocumentStage, StageParams
+from stages.schema import reject
+
+
+class ExtractTimeout(Exception):
+    pass
+
+
+@contextmanager
+def time_limit(seconds: float):
+    """SIGALRM-based limit: near-free, interrupts pure-Python loops; no-op off the main thread."""
+    if seconds <= 0:
+        yield
+        return
+
+    def _raise(signum, frame):
+        raise ExtractTimeout(f"extraction took longer than {seconds}s")
+
+    try:
+        previous = signal.signal(signal.SIGALRM, _raise)
+    except ValueError:  # not the main thread (some executors): run without a limit
+        yield
+        return
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+class HtmlExtractor(DocumentStage):
+    """Main text, title, date and language hint of an HTML page."""
+
+    name = "html extract"
+
+    class Params(StageParams):
+        favor_precision: bool = True
+        favor_recall: bool = False
+        include_comments: bool = False
+        include_tables: bool = True
+        include_links: bool = False
+        deduplicate: bool = False
+        min_chars: int = 1
+        timeout: float = 30.0
+
+    def extract(self, html: str, url: str | None):
+        p = self.params
+        return trafilatura.bare_extraction(
+            html, url=url, favor_precision=p.favor_precision, favor_recall=p.favor_recall,
+            include_comments=p.include_comments, include_tables=p.include_tables,
+            include_links=p.include_links, deduplicate=p.deduplicate, with_metadata=True,
+        )
+
+    def process(self, doc: Document) -> Document:
+        try:
+            with time_limit(self.params.timeout):
+                result = self.extract(doc.text, doc.metadata.get("url"))
+        except ExtractTimeout as e:
+            doc.text = ""
+            return reject(doc, "timeout", str(e))
+        text = (result.text if result else "") or ""
+        if len(text.strip()) < self.params.min_chars:
+            doc.text = ""
+            return reject(doc, "no_content", "trafilatura found no main text")
+        doc.text = text
+        for key in ("title", "date", "language", "sitename"):
+            value = getattr(result, key, None)
+            if value:
+                doc.metadata[key if key != "language" else "lang_hint"] = value
+        if result.url and not doc.metadata.get("url"):
+            doc.metadata["url"] = result.url
+        return doc

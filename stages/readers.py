@@ -1,0 +1,205 @@
+"""Input readers: HTML folders, WARC files, Parquet and JSONL tables.
+
+A reader never drops input silently: a file or record it cannot read becomes a
+document marked rejected (empty text, a reason and a detail), so the first
+stage's counts still add up. Files are split over tasks as `files[rank::world_size]`.
+"""
+import gzip
+import io
+import json
+import zlib
+
+import pyarrow.parquet as pq
+from datatrove.data import Document, DocumentsPipeline
+from datatrove.io import DataFolderLike, get_datafolder
+from datatrove.pipeline.base import PipelineStep
+
+from stages.schema import reject
+
+HTML_SUFFIXES = (".html.gz", ".htm.gz", ".html", ".htm")
+DEFAULT_MAX_BYTES = 20_000_000
+
+
+def html_id(path: str) -> str:
+    for suffix in HTML_SUFFIXES:
+        if path.endswith(suffix):
+            return path[: -len(suffix)]
+    return path
+
+
+def looks_binary(data: bytes) -> bool:
+    """NUL bytes or mostly control characters in the first 4 KiB: not a text page."""
+    head = data[:4096]
+    if b"\x00" in head:
+        return True
+    control = sum(1 for b in head if b < 9 or 13 < b < 32)
+    return control > len(head) * 0.1
+
+
+def decode_html(data: bytes) -> str:
+    """UTF-8 first (most of the web), then the page's declared charset, then cp1252."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    head = data[:4096].lower()
+    marker = head.find(b"charset=")
+    if marker != -1:
+        charset = head[marker + 8:marker + 40].strip(b"\"' ").split(b'"')[0].split(b"'")[0].split(b";")[0]
+        charset = charset.split(b" ")[0].split(b">")[0].split(b"/")[0].decode("ascii", "ignore")
+        try:
+            return data.decode(charset)
+        except (LookupError, UnicodeDecodeError):
+            pass
+    return data.decode("utf-8", errors="replace")
+
+
+class _FileReader(PipelineStep):
+    """Lists the input files for this rank; subclasses turn one file into documents."""
+
+    type = "📖 - READER"
+    suffixes: tuple[str, ...] = ()
+
+    def __init__(self, data_folder: DataFolderLike, source: str = "", glob: str | None = None,
+                 max_bytes: int = DEFAULT_MAX_BYTES):
+        super().__init__()
+        self.folder = get_datafolder(data_folder)
+        self.source = source
+        self.glob = glob
+        self.max_bytes = max_bytes
+
+    def files(self) -> list[str]:
+        paths = self.folder.list_files(recursive=True, glob_pattern=self.glob)
+        return sorted(p for p in paths if not self.suffixes or p.lower().endswith(self.suffixes))
+
+    def rejected(self, doc_id: str, reason: str, detail: str, **meta) -> Document:
+        doc = Document(text="", id=doc_id, metadata={"source": self.source, **meta})
+        return reject(doc, reason, detail)
+
+    def read_file(self, path: str):
+        raise NotImplementedError
+
+    def run(self, data: DocumentsPipeline = None, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
+        if data:
+            yield from data
+        for path in self.files()[rank::world_size]:
+            for doc in self.read_file(path):
+                self.stat_update("read")
+                yield doc
+
+
+class HtmlFolderReader(_FileReader):
+    """Every `.html`, `.htm` or `.html.gz` file below a folder is one document."""
+
+    name = "html folder"
+    suffixes = HTML_SUFFIXES
+
+    def read_file(self, path: str):
+        doc_id = html_id(path)
+        try:
+            with self.folder.open(path, "rb") as f:
+                raw = f.read(self.max_bytes + 1)
+            if path.lower().endswith(".gz"):
+                with gzip.GzipFile(fileobj=io.BytesIO(raw)) as gz:
+                    raw = gz.read(self.max_bytes + 1)
+        except (OSError, EOFError, zlib.error) as e:
+            yield self.rejected(doc_id, "unreadable_file", f"{type(e).__name__}: {e}", path=path)
+            return
+        if not raw.strip():
+            yield self.rejected(doc_id, "empty_file", "0 bytes of content", path=path)
+        elif len(raw) > self.max_bytes:
+            yield self.rejected(doc_id, "too_large", f"more than {self.max_bytes} bytes", path=path)
+        elif looks_binary(raw):
+            yield self.rejected(doc_id, "not_html", "binary content", path=path)
+        else:
+            yield Document(text=decode_html(raw), id=doc_id,
+                           metadata={"source": self.source, "path": path, "bytes": len(raw)})
+
+
+class WarcReader(_FileReader):
+    """HTML response records of `.warc` / `.warc.gz` files; id = `<path>#<record number>`."""
+
+    name = "warc"
+    suffixes = (".warc", ".warc.gz", ".arc", ".arc.gz")
+
+    def read_file(self, path: str):
+        from warcio.archiveiterator import ArchiveIterator
+
+        n = 0
+        try:
+            with self.folder.open(path, "rb") as f:
+                for n, record in enumerate(ArchiveIterator(f), start=1):
+                    if record.rec_type != "response":
+                        continue
+                    doc_id = f"{path}#{n}"
+                    ctype = (record.http_headers.get_header("Content-Type") if record.http_headers else "") or ""
+                    url = record.rec_headers.get_header("WARC-Target-URI")
+                    if "html" not in ctype.lower():
+                        continue
+                    raw = record.content_stream().read(self.max_bytes + 1)
+                    meta = dict(path=path, url=url, warc_date=record.rec_headers.get_header("WARC-Date"))
+                    if len(raw) > self.max_bytes:
+                        yield self.rejected(doc_id, "too_large", f"more than {self.max_bytes} bytes", **meta)
+                    elif not raw.strip():
+                        yield self.rejected(doc_id, "empty_file", "empty response body", **meta)
+                    elif looks_binary(raw):
+                        yield self.rejected(doc_id, "not_html", "binary content", **meta)
+                    else:
+                        yield Document(text=decode_html(raw), id=doc_id,
+                                       metadata={"source": self.source, "bytes": len(raw), **meta})
+        except Exception as e:  # warcio raises several types on truncated or corrupt archives
+            yield self.rejected(f"{path}#{n + 1}", "unreadable_file", f"{type(e).__name__}: {e}", path=path)
+
+
+class TableReader(_FileReader):
+    """Rows of Parquet or JSONL files; `text_key` holds the text (or HTML), `id_key` the id."""
+
+    name = "table"
+    suffixes = (".parquet", ".jsonl", ".jsonl.gz", ".json", ".json.gz")
+
+    def __init__(self, data_folder: DataFolderLike, text_key: str = "text", id_key: str = "id", **kwargs):
+        super().__init__(data_folder, **kwargs)
+        self.text_key, self.id_key = text_key, id_key
+
+    def to_doc(self, row: dict, path: str, index: int) -> Document:
+        doc_id = str(row.get(self.id_key) or f"{path}#{index}")
+        text = row.get(self.text_key)
+        meta = {k: v for k, v in row.items() if k not in (self.text_key, self.id_key)}
+        if isinstance(meta.get("metadata"), str):
+            try:
+                meta.update(json.loads(meta.pop("metadata")))
+            except json.JSONDecodeError:
+                pass
+        meta.setdefault("source", self.source)
+        meta["source"] = meta["source"] or self.source
+        if not isinstance(text, str) or not text.strip():
+            return reject(Document(text="", id=doc_id, metadata=meta), "empty_text", f"no text in '{self.text_key}'")
+        return Document(text=text, id=doc_id, metadata=meta)
+
+    def rows(self, path: str):
+        with self.folder.open(path, "rb") as f:
+            if path.endswith(".parquet"):
+                for batch in pq.ParquetFile(f).iter_batches(batch_size=1000):
+                    yield from batch.to_pylist()
+                return
+            stream = gzip.GzipFile(fileobj=f) if path.endswith(".gz") else f
+            for line in stream:
+                if line.strip():
+                    yield line
+
+    def read_file(self, path: str):
+        index = 0
+        try:
+            for index, row in enumerate(self.rows(path)):
+                if isinstance(row, bytes):
+                    try:
+                        row = json.loads(row)
+                    except ValueError as e:
+                        yield self.rejected(f"{path}#{index}", "bad_record", f"invalid JSON: {e}", path=path)
+                        continue
+                    if not isinstance(row, dict):
+                        yield self.rejected(f"{path}#{index}", "bad_record", "not a JSON object", path=path)
+                        continue
+                yield self.to_doc(row, path, index)
+        except Exception as e:  # truncated or corrupt file: account for the rest as one rejected record
+            yield self.rejected(f"{path}#{index + 1}", "unreadable_file", f"{type(e).__name__}: {e}", path=path)

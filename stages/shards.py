@@ -1,0 +1,112 @@
+"""Parquet shard reading and writing: the only way documents cross a stage boundary.
+
+`ShardWriter` is the last step of every stage: kept documents go to
+`<folder>/part-<rank>.parquet`, rejected ones to `<folder>/rejected/part-<rank>.parquet`.
+Both are written under a temporary name and renamed when the task ends, so a
+killed task never leaves a half file that looks finished.
+"""
+import pyarrow as pa
+import pyarrow.parquet as pq
+from datatrove.data import DocumentsPipeline
+from datatrove.io import DataFolderLike, get_datafolder
+from datatrove.pipeline.base import PipelineStep
+
+from stages.schema import DETAIL_KEY, REJECT_KEY, REJECTED_SCHEMA, SHARD_SCHEMA, doc_to_row, row_to_doc
+
+ROWS_PER_GROUP = 1000
+
+
+def part_name(rank: int) -> str:
+    return f"part-{rank:05d}.parquet"
+
+
+class _AtomicParquet:
+    """A Parquet file written in row groups under `.tmp-` and renamed on close."""
+
+    def __init__(self, folder, name: str, schema: pa.Schema):
+        self.folder, self.name, self.schema = folder, name, schema
+        self.tmp = f".tmp-{name}" if "/" not in name else name.replace("/", "/.tmp-", 1)
+        self.rows: list[dict] = []
+        self.count = 0
+        self._file = folder.open(self.tmp, "wb")
+        self._writer = pq.ParquetWriter(self._file, schema, compression="zstd")
+
+    def add(self, row: dict):
+        self.rows.append(row)
+        if len(self.rows) >= ROWS_PER_GROUP:
+            self.flush()
+
+    def flush(self):
+        if self.rows:
+            self._writer.write_table(pa.Table.from_pylist(self.rows, schema=self.schema))
+            self.count += len(self.rows)
+            self.rows = []
+
+    def close(self):
+        self.flush()
+        self._writer.close()
+        self._file.close()
+        self.folder.mv(self.tmp, self.name)
+
+
+class ShardWriter(PipelineStep):
+    """Write kept and rejected documents of one stage to Parquet shards."""
+
+    name = "shard writer"
+    type = "💽 - WRITER"
+
+    def __init__(self, output_folder: DataFolderLike, stage: str):
+        super().__init__()
+        self.folder = get_datafolder(output_folder)
+        self.stage = stage
+
+    def run(self, data: DocumentsPipeline, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
+        kept = _AtomicParquet(self.folder, part_name(rank), SHARD_SCHEMA)
+        rejected = _AtomicParquet(self.folder, f"rejected/{part_name(rank)}", REJECTED_SCHEMA)
+        for doc in data or ():
+            row = doc_to_row(doc)
+            reason = doc.metadata.get(REJECT_KEY)
+            if reason is None:
+                kept.add(row)
+                self.stat_update("kept")
+            else:
+                row.update(reason=str(reason), detail=doc.metadata.get(DETAIL_KEY), stage=self.stage)
+                rejected.add(row)
+                self.stat_update("rejected", f"rejected.{reason}")
+        kept.close()
+        rejected.close()
+        yield from ()
+
+
+def list_shards(folder: DataFolderLike) -> list[str]:
+    """Kept shards of a stage folder, sorted, excluding `rejected/` and temporaries."""
+    folder = get_datafolder(folder)
+    if not folder.isdir(""):
+        return []
+    return sorted(p for p in folder.list_files(glob_pattern="part-*.parquet") if "/" not in p)
+
+
+class ShardReader(PipelineStep):
+    """Read the kept shards of an earlier stage (or any Parquet in our schema).
+
+    Files are split over tasks as `files[rank::world_size]`; a stage run with the
+    same task count as the one before it reads exactly its own rank's part.
+    """
+
+    name = "shard reader"
+    type = "📖 - READER"
+
+    def __init__(self, data_folder: DataFolderLike, batch_size: int = ROWS_PER_GROUP):
+        super().__init__()
+        self.folder = get_datafolder(data_folder)
+        self.batch_size = batch_size
+
+    def run(self, data: DocumentsPipeline = None, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
+        if data:
+            yield from data
+        for path in list_shards(self.folder)[rank::world_size]:
+            with self.folder.open(path, "rb") as f:
+                for batch in pq.ParquetFile(f).iter_batches(batch_size=self.batch_size):
+                    for row in batch.to_pylist():
+                        self.stat_update("read")
+                        yield row_to_doc(row)

@@ -1,0 +1,1 @@
+"""LLM rewriting of documents into grounded synthetic forms."""
