@@ -1,6 +1,7 @@
 """The `curate` command line. Exit codes: 0 ok, 1 failed run, 2 bad usage or config."""
 import json
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Optional
 
@@ -48,6 +49,28 @@ def schema(out: Path = typer.Option(SCHEMA_DIR, help="Folder for the JSON Schema
         console.print(f"wrote {path}")
 
 
+@contextmanager
+def stage_progress(spec):
+    """A rich progress bar per stage (tasks done / tasks) on stderr; yields the run_pipeline callbacks."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    columns = (SpinnerColumn(), TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+               TextColumn("tasks"), TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=False) as progress:
+        bars = {}
+
+        def on_stage(index, stage):
+            if bars:
+                progress.update(bars[max(bars)], completed=spec.executor.tasks)
+            label = f"{index + 1}/{len(spec.stages)} {stage.name}"
+            bars[index] = progress.add_task(label, total=spec.executor.tasks)
+
+        def on_progress(index, done):
+            progress.update(bars[index], completed=done)
+
+        yield on_stage, on_progress
+
+
 @app.command()
 def run(
     spec: Path,
@@ -57,7 +80,10 @@ def run(
     tasks: Optional[int] = typer.Option(None, help="Number of shards of work"),
     as_json: bool = typer.Option(False, "--json", help="Print the manifest as JSON"),
 ):
-    """Run a pipeline spec, stage by stage, and write manifest.json into the run folder."""
+    """Run a pipeline spec, stage by stage, and write manifest.json into the run folder.
+
+    Re-running the same command resumes: finished tasks are skipped (datatrove completion markers).
+    With --json, stdout holds only the manifest."""
     from pipelines.manifest import RunFailed
     from pipelines.run import run_pipeline
 
@@ -65,8 +91,8 @@ def run(
                                    "executor.tasks": tasks}.items() if v is not None}
     checked = spec_or_exit(spec, overrides)
     try:
-        manifest = run_pipeline(checked, on_stage=lambda i, s: console.print(
-            f"[bold]stage {i + 1}/{len(checked.stages)}[/] {s.name}"))
+        with stage_progress(checked) as (on_stage, on_progress):
+            manifest = run_pipeline(checked, on_stage=on_stage, on_progress=on_progress)
     except RunFailed as e:
         fail(f"run finished but its counts do not add up: {e}", 1)
     except Exception as e:  # a stage crashed: say so plainly, keep the traceback in the logs

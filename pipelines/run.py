@@ -5,10 +5,12 @@ the spec's input) and writes `<output>/<stage>/`. A stage is one executor run, s
 datatrove's completion markers make every stage resumable on its own, and an
 Airflow task or a Slurm job can run exactly one stage.
 """
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
+from datatrove.io import get_datafolder
 from datatrove.pipeline.base import PipelineStep
 
 from pipelines.executors import make_executor
@@ -61,20 +63,46 @@ def stage_pipeline(run: StageRun) -> list[PipelineStep]:
     reader = input_reader(run.spec) if run.index == 0 else ShardReader(run.previous_output)
     return [reader, run.stage.build(), ShardWriter(run.output, run.stage.name)]
 
-def run_stage(run: StageRun) -> None:
-    executor = make_executor(run.spec.executor, stage_pipeline(run), logging_dir=run.logs)
-    executor.run()
+def completed_tasks(logs: str) -> int:
+    """Tasks of a stage that finished (datatrove's completion markers), this run or an earlier one."""
+    folder = get_datafolder(logs)
+    return len(folder.list_files("completions")) if folder.isdir("completions") else 0
 
-def run_pipeline(spec: PipelineSpec, on_stage=None) -> dict:
-    """Run every stage in order, then write and check the manifest (raises RunFailed)."""
+
+def _watch(logs: str, on_progress, stop: threading.Event, every: float = 0.5) -> None:
+    while not stop.wait(every):
+        on_progress(completed_tasks(logs))
+
+
+def run_stage(run: StageRun, on_progress=None) -> None:
+    """One executor run; `on_progress(done_tasks)` is called from a thread while it works."""
+    executor = make_executor(run.spec.executor, stage_pipeline(run), logging_dir=run.logs)
+    if on_progress is None:
+        executor.run()
+        return
+    stop = threading.Event()
+    watcher = threading.Thread(target=_watch, args=(run.logs, on_progress, stop), daemon=True)
+    watcher.start()
+    try:
+        executor.run()
+    finally:
+        stop.set()
+        watcher.join()
+    on_progress(completed_tasks(run.logs))
+
+
+def run_pipeline(spec: PipelineSpec, on_stage=None, on_progress=None) -> dict:
+    """Run every stage in order, then write and check the manifest (raises RunFailed).
+
+    `on_stage(index, stage)` is called before each stage, `on_progress(index, done_tasks)` while it runs.
+    """
     from pipelines.manifest import write_manifest
 
     timings = {}
     for index, stage in enumerate(spec.stages):
         if on_stage:
             on_stage(index, stage)
-
         started = time.perf_counter()
-        run_stage(StageRun(spec, index))
+        run_stage(StageRun(spec, index), None if on_progress is None else (lambda done, i=index: on_progress(i, done)))
         timings[stage.name] = round(time.perf_counter() - started, 3)
     return write_manifest(spec, timings)

@@ -1,0 +1,99 @@
+"""`curate bench extract`: the extract stage through the real pipeline path vs raw trafilatura.
+
+Both sides work on the same bench pages in the same process run. The stage side is
+a real one-task, one-worker executor run of `manifests/pipelines/extract.yaml`
+(HTML folder reader -> HtmlExtractor -> ShardWriter, files read and gunzipped, shards
+written); the raw side is `trafilatura.extract` with the same options on pages already
+in memory. Rounds alternate which side goes first and each side keeps its best round,
+so a busy machine hurts both alike. F1 uses the bench's own `score.py`.
+"""
+import gzip
+import importlib.util
+import os
+import tempfile
+import time
+from pathlib import Path
+from statistics import mean
+
+import trafilatura
+
+from pipelines.run import StageRun, run_stage
+from pipelines.spec import load_spec
+from stages.readers import decode_html, html_id
+
+ROOT = Path(__file__).resolve().parents[2]
+BENCH_DIR = Path(os.environ.get("CURATE_BENCH_DIR", ROOT.parent / "shared" / "bench" / "article-extraction"))
+SPEC = ROOT / "manifests" / "pipelines" / "extract.yaml"
+
+
+def load_pages(folder: Path) -> dict[str, str]:
+    pages = {}
+    for path in sorted(folder.iterdir()):
+        raw = path.read_bytes()
+        if path.name.endswith(".gz"):
+            raw = gzip.decompress(raw)
+        pages[html_id(path.name)] = decode_html(raw)
+    return pages
+
+
+def raw_extract(pages: dict[str, str], params) -> dict[str, str]:
+    return {key: trafilatura.extract(
+        html, output_format="txt", with_metadata=True, favor_precision=params.favor_precision,
+        favor_recall=params.favor_recall, include_comments=params.include_comments,
+        include_tables=params.include_tables, include_links=params.include_links,
+        deduplicate=params.deduplicate) or "" for key, html in pages.items()}
+
+
+def stage_extract(pages_dir: Path, out: str) -> None:
+    spec = load_spec(SPEC, {"input.path": str(pages_dir), "output": out, "executor.tasks": 1,
+                            "executor.workers": 1})
+    run_stage(StageRun(spec, 0))
+
+
+def f1_score(run_dir: str) -> dict | None:
+    """Precision/recall/F1 of the stage's shards, computed by the bench's score.py."""
+    script = BENCH_DIR / "score.py"
+    if not script.is_file():
+        return None
+    spec = importlib.util.spec_from_file_location("article_extraction_score", script)
+    score = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(score)
+    import json
+
+    truth = json.loads((BENCH_DIR / "ground-truth.json").read_text())
+    preds = score.load_predictions([Path(run_dir) / "extract"])
+    counts = [score.page_counts(v.get("articleBody", ""), preds.get(k, "")) for k, v in truth.items()]
+    p = mean(score.precision(*c) for c in counts if c[0] + c[1] > 0)
+    r = mean(score.recall(*c) for c in counts if c[0] + c[2] > 0)
+    return {"precision": round(p, 4), "recall": round(r, 4), "f1": round(2 * p * r / (p + r) if p + r else 0.0, 4)}
+
+
+def run(pages: str | None = None, rounds: int = 3) -> dict:
+    pages_dir = Path(pages) if pages else BENCH_DIR / "html"
+    if not pages_dir.is_dir():
+        raise FileNotFoundError(f"{pages_dir}: bench pages not found (set CURATE_BENCH_DIR)")
+    html = load_pages(pages_dir)
+    params = load_spec(SPEC, {"input.path": str(pages_dir)}).stages[0].params
+    raw_times, stage_times, quality = [], [], None
+    with tempfile.TemporaryDirectory(prefix="curate-bench-") as tmp:
+        for r in range(rounds):
+            out = f"{tmp}/round-{r}"
+            for side in (("raw", "stage") if r % 2 == 0 else ("stage", "raw")):
+                started = time.perf_counter()
+                if side == "raw":
+                    raw_extract(html, params)
+                    raw_times.append(time.perf_counter() - started)
+                else:
+                    stage_extract(pages_dir, out)
+                    stage_times.append(time.perf_counter() - started)
+            if quality is None:
+                quality = f1_score(out)
+    n = len(html)
+    stage_rate, raw_rate = n / min(stage_times), n / min(raw_times)
+    result = {"pages": n, "rounds": rounds, "workers": 1,
+              "stage_docs_per_s": round(stage_rate, 2), "raw_trafilatura_docs_per_s": round(raw_rate, 2),
+              "ratio": round(stage_rate / raw_rate, 3),
+              "stage_seconds": [round(t, 3) for t in stage_times], "raw_seconds": [round(t, 3) for t in raw_times]}
+    if quality:
+        result.update({f"stage_{k}": v for k, v in quality.items()})
+    return result
