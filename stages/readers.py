@@ -36,22 +36,47 @@ def looks_binary(data: bytes) -> bool:
     return control > len(head) * 0.1
 
 
-def decode_html(data: bytes) -> str:
-    """UTF-8 first (most of the web), then the page's declared charset, then cp1252."""
+def declared_charset(data: bytes) -> str | None:
+    head = data[:4096].lower()
+    marker = head.find(b"charset=")
+    if marker == -1:
+        return None
+    value = head[marker + 8:marker + 48].lstrip(b"\"' ")
+    end = next((i for i, c in enumerate(value) if c in b"\"'; />\t\r\n"), len(value))
+    return value[:end].decode("ascii", "ignore") or None
+
+
+class BadEncoding(ValueError):
+    """Bytes that are neither UTF-8 nor the page's declared charset, beyond a few stray bytes."""
+
+
+_ASCII = bytes(range(128))
+
+
+def decode_html(data: bytes, max_bad: float = 0.01, max_legacy_high: float = 0.1) -> str:
+    """UTF-8 first (most of the web), then the page's declared charset; otherwise either
+    UTF-8 with a few stray bytes replaced (most high bytes are valid UTF-8 and at most
+    `max_bad` are not), or an undeclared legacy 8-bit page read as windows-1252 (the web's
+    default; isolated high bytes, at most `max_legacy_high` of the page). Anything else
+    is not text we can trust: BadEncoding."""
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
         pass
-    head = data[:4096].lower()
-    marker = head.find(b"charset=")
-    if marker != -1:
-        charset = head[marker + 8:marker + 40].strip(b"\"' ").split(b'"')[0].split(b"'")[0].split(b";")[0]
-        charset = charset.split(b" ")[0].split(b">")[0].split(b"/")[0].decode("ascii", "ignore")
+    charset = declared_charset(data)
+    if charset and charset.replace("-", "").replace("_", "") != "utf8":
         try:
             return data.decode(charset)
         except (LookupError, UnicodeDecodeError):
             pass
-    return data.decode("utf-8", errors="replace")
+    text = data.decode("utf-8", errors="replace")
+    bad = text.count("\ufffd") - data.count("\ufffd".encode())
+    high = len(data.translate(None, _ASCII))
+    if high - bad >= bad and bad <= len(data) * max_bad:
+        return text
+    if high <= len(data) * max_legacy_high:
+        return data.decode("cp1252", errors="replace")
+    raise BadEncoding(f"{bad} of {len(data)} bytes are not valid UTF-8 and no usable charset is declared")
 
 
 class _FileReader(PipelineStep):
@@ -112,12 +137,53 @@ class HtmlFolderReader(_FileReader):
         elif looks_binary(raw):
             yield self.rejected(doc_id, "not_html", "binary content", path=path)
         else:
-            yield Document(text=decode_html(raw), id=doc_id,
-                           metadata={"source": self.source, "path": path, "bytes": len(raw)})
+            try:
+                text = decode_html(raw)
+            except BadEncoding as e:
+                yield self.rejected(doc_id, "bad_encoding", str(e), path=path)
+                return
+            yield Document(text=text, id=doc_id, metadata={"source": self.source, "path": path, "bytes": len(raw)})
+
+
+class _GzipCheck:
+    """File wrapper that verifies, as warcio reads, that every gzip member is complete.
+
+    warcio stops without an error at a cut-off gzip member, which would lose the
+    record silently; this decompresses the same bytes on the side and remembers
+    whether the last member ended.
+    """
+
+    def __init__(self, f):
+        self.f = f
+        self._member = zlib.decompressobj(31)
+        self.pending = False  # bytes fed to a member that has not ended yet
+
+    def read(self, size=-1):
+        data = self.f.read(size)
+        rest = data
+        while rest:
+            self.pending = True
+            out = self._member.decompress(rest, 1 << 16)
+            while out and self._member.unconsumed_tail and not self._member.eof:
+                out = self._member.decompress(self._member.unconsumed_tail, 1 << 16)
+            if not self._member.eof:
+                break
+            rest = self._member.unused_data
+            self._member = zlib.decompressobj(31)
+            self.pending = False
+        return data
+
+    def __getattr__(self, name):
+        return getattr(self.f, name)
 
 
 class WarcReader(_FileReader):
-    """HTML response records of `.warc` / `.warc.gz` files; id = `<path>#<record number>`."""
+    """HTML response records of `.warc` / `.warc.gz` files; id = `<path>#<record number>`.
+
+    Records that are not HTML responses (requests, metadata, images) are not documents
+    and are only counted (`skipped_records`). A cut-off record or gzip member becomes
+    a rejected `truncated_file` document.
+    """
 
     name = "warc"
     suffixes = (".warc", ".warc.gz", ".arc", ".arc.gz")
@@ -127,28 +193,38 @@ class WarcReader(_FileReader):
 
         n = 0
         try:
-            with self.folder.open(path, "rb") as f:
+            with self.folder.open(path, "rb") as raw_file:
+                f = _GzipCheck(raw_file) if path.lower().endswith(".gz") else raw_file
                 for n, record in enumerate(ArchiveIterator(f), start=1):
-                    if record.rec_type != "response":
-                        continue
-                    doc_id = f"{path}#{n}"
                     ctype = (record.http_headers.get_header("Content-Type") if record.http_headers else "") or ""
-                    url = record.rec_headers.get_header("WARC-Target-URI")
-                    if "html" not in ctype.lower():
+                    if record.rec_type != "response" or "html" not in ctype.lower():
+                        self.stat_update("skipped_records")
                         continue
-                    raw = record.content_stream().read(self.max_bytes + 1)
-                    meta = dict(path=path, url=url, warc_date=record.rec_headers.get_header("WARC-Date"))
-                    if len(raw) > self.max_bytes:
-                        yield self.rejected(doc_id, "too_large", f"more than {self.max_bytes} bytes", **meta)
-                    elif not raw.strip():
-                        yield self.rejected(doc_id, "empty_file", "empty response body", **meta)
-                    elif looks_binary(raw):
-                        yield self.rejected(doc_id, "not_html", "binary content", **meta)
-                    else:
-                        yield Document(text=decode_html(raw), id=doc_id,
-                                       metadata={"source": self.source, "bytes": len(raw), **meta})
+                    yield self.record_doc(record, f"{path}#{n}", path)
+                if getattr(f, "pending", False):
+                    yield self.rejected(f"{path}#{n + 1}", "truncated_file",
+                                        f"gzip member after record {n} is cut off", path=path)
         except Exception as e:  # warcio raises several types on truncated or corrupt archives
             yield self.rejected(f"{path}#{n + 1}", "unreadable_file", f"{type(e).__name__}: {e}", path=path)
+
+    def record_doc(self, record, doc_id: str, path: str) -> Document:
+        url = record.rec_headers.get_header("WARC-Target-URI")
+        meta = dict(path=path, url=url, warc_date=record.rec_headers.get_header("WARC-Date"))
+        raw = record.content_stream().read(self.max_bytes + 1)
+        if len(raw) > self.max_bytes:
+            return self.rejected(doc_id, "too_large", f"more than {self.max_bytes} bytes", **meta)
+        missing = getattr(record.raw_stream, "limit", 0)
+        if missing:
+            return self.rejected(doc_id, "truncated_file", f"record cut off, {missing} bytes missing", **meta)
+        if not raw.strip():
+            return self.rejected(doc_id, "empty_file", "empty response body", **meta)
+        if looks_binary(raw):
+            return self.rejected(doc_id, "not_html", "binary content", **meta)
+        try:
+            text = decode_html(raw)
+        except BadEncoding as e:
+            return self.rejected(doc_id, "bad_encoding", str(e), **meta)
+        return Document(text=text, id=doc_id, metadata={"source": self.source, "bytes": len(raw), **meta})
 
 
 class TableReader(_FileReader):
