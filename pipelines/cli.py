@@ -18,7 +18,9 @@ SCHEMA_DIR = ROOT / "manifests" / "schema"
 
 
 def fail(message: str, code: int) -> None:
-    console.print(f"[bold red]error:[/] {message}")
+    from rich.markup import escape
+
+    console.print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True, highlight=False)
     raise typer.Exit(code)
 
 

@@ -4,6 +4,7 @@ Every stage entry is a one-key mapping `{stage_type: {params}}`; the params are
 checked against the stage class's own `Params` model, so a typo is an error that
 names the file, the key path and what is allowed.
 """
+import difflib
 import hashlib
 import json
 from pathlib import Path
@@ -94,14 +95,30 @@ def _stage_from_yaml(item, index: int):
         raise ValueError(_format_errors(e, f"stages.{index}.{stage_type}", cls.Params))
 
 
+def _model_at(model, loc):
+    """The pydantic model that owns the last key of `loc` (None if the path leaves the models)."""
+    for part in loc[:-1]:
+        field = model.model_fields.get(part) if isinstance(part, str) else None
+        annotation = field.annotation if field else None
+        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+            return None
+        model = annotation
+    return model
+
+
 def _format_errors(error: ValidationError, prefix: str, model=None) -> str:
     lines = []
     for err in error.errors():
         path = ".".join(str(p) for p in (prefix, *err["loc"]) if p != "")
+        message = err["msg"].removeprefix("Value error, ")
+        owner = _model_at(model, err["loc"]) if model is not None and err["loc"] else None
         hint = ""
-        if err["type"] == "extra_forbidden" and model is not None:
-            hint = f" (allowed: {', '.join(model.model_fields)})"
-        lines.append(f"{path}: {err['msg']}{hint}")
+        if err["type"] == "extra_forbidden" and owner is not None:
+            allowed = list(owner.model_fields)
+            close = difflib.get_close_matches(str(err["loc"][-1]), allowed, n=1)
+            hint = (f"; did you mean '{close[0]}'?" if close else "") + f" (allowed: {', '.join(allowed)})"
+            message = "unknown key"
+        lines.append(f"{path}: {message}{hint}" if path else message)
     return "; ".join(lines)
 
 

@@ -1,0 +1,67 @@
+"""Spec checking from the command line: errors name file, key path and a hint; the schema is current."""
+import json
+
+import pyarrow.parquet as pq
+
+from conftest import ROOT
+
+SPEC = ROOT / "manifests/pipelines/extract.yaml"
+
+
+def write_spec(tmp_path, old: str, new: str):
+    path = tmp_path / "spec.yaml"
+    text = SPEC.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new))
+    return path
+
+
+def test_unknown_stage_param_exits_2_with_file_path_and_hint(curate, tmp_path):
+    spec = write_spec(tmp_path, "      timeout: 30", "      timeout: 30\n      favour_precision: true")
+    result = curate("validate", spec, check=False)
+    assert result.returncode == 2
+    assert str(spec.name) in result.stderr
+    assert "stages.0.extract.favour_precision" in result.stderr
+    assert "did you mean 'favor_precision'" in result.stderr
+
+
+def test_unknown_nested_key_lists_what_is_allowed_there(curate, tmp_path):
+    spec = write_spec(tmp_path, "  format: html", "  format: html\n  colour: red")
+    result = curate("run", spec, "--output", tmp_path / "run", check=False)
+    assert result.returncode == 2
+    assert "input.colour: unknown key" in result.stderr and "allowed: path, format" in result.stderr
+    assert not (tmp_path / "run").exists()
+
+
+def test_unknown_stage_names_the_known_ones(curate, tmp_path):
+    spec = write_spec(tmp_path, "  - extract:", "  - extrakt:")
+    result = curate("validate", spec, check=False)
+    assert result.returncode == 2 and "unknown stage 'extrakt'" in result.stderr and "extract" in result.stderr
+
+
+def test_validate_ok_and_json(curate):
+    checked = json.loads(curate("validate", SPEC, "--json").stdout)
+    assert checked["stages"][0]["extract"]["favor_precision"] is True
+
+
+def test_json_schema_in_repo_is_up_to_date(curate, tmp_path):
+    curate("schema", "--out", tmp_path)
+    for generated in tmp_path.glob("*.json"):
+        committed = ROOT / "manifests" / "schema" / generated.name
+        assert committed.exists(), f"run `curate schema` to add {generated.name}"
+        assert json.loads(committed.read_text()) == json.loads(generated.read_text()), \
+            f"manifests/schema/{generated.name} is stale: run `curate schema`"
+
+
+def test_file_url_input_and_output(curate, tmp_path):
+    out = tmp_path / "run"
+    manifest = json.loads(curate("run", SPEC, "--input", (ROOT / "manifests/demo/html").as_uri(),
+                                 "--output", out.as_uri(), "--json").stdout)
+    assert manifest["status"] == "ok" and manifest["stages"]["extract"]["out"] > 0
+    assert pq.read_table(out / "extract" / "part-00000.parquet").num_rows == manifest["stages"]["extract"]["out"]
+    assert (out / "manifest.json").exists()
+
+
+def test_memory_url_output(curate):
+    manifest = json.loads(curate("run", SPEC, "--output", "memory://curate-test/run", "--json").stdout)
+    assert manifest["status"] == "ok" and manifest["stages"]["extract"]["files"][0]["rows"] > 0
