@@ -16,4 +16,9 @@ def run_demo(output: Path, say=print) -> dict:
                                                  "output": str(output / "web")})
     say(f"web pipeline -> {web.output}")
     manifests["web"] = run_pipeline(web)
+
+    crawl = load_spec(PIPELINES / "extract.yaml", {"name": "warc", "input.path": str(DEMO_DATA / "warc"),
+                                                   "input.format": "warc", "output": str(output / "warc")})
+    say(f"warc pipeline -> {crawl.output}")
+    manifests["warc"] = run_pipeline(crawl)
     return manifests

@@ -1,4 +1,5 @@
 """HTML to article text with trafilatura, bounded in time per document."""
+import re
 import signal
 from contextlib import contextmanager
 
@@ -7,6 +8,24 @@ from datatrove.data import Document
 
 from stages.base import DocumentStage, StageParams
 from stages.schema import reject
+
+
+# <html lang="de-AT">, <meta http-equiv="content-language" content="fr">, <meta property="og:locale" content="pt_PT">
+_LANG_PATTERNS = [re.compile(p, re.I) for p in (
+    r"<html[^>]*?\slang\s*=\s*[\"']?([a-z]{2,3})(?:[-_][a-z0-9]+)?",
+    r"<meta[^>]+http-equiv\s*=\s*[\"']?content-language[\"']?[^>]+content\s*=\s*[\"']?([a-z]{2,3})",
+    r"<meta[^>]+property\s*=\s*[\"']?og:locale[\"']?[^>]+content\s*=\s*[\"']?([a-z]{2,3})",
+)]
+
+
+def declared_language(html: str) -> str | None:
+    """The language the page says it is in (a hint for the language filter, not a detection)."""
+    head = html[:8192]
+    for pattern in _LANG_PATTERNS:
+        match = pattern.search(head)
+        if match:
+            return match.group(1).lower()
+    return None
 
 
 class ExtractTimeout(Exception):
@@ -70,11 +89,15 @@ class HtmlExtractor(DocumentStage):
         if len(text.strip()) < self.params.min_chars:
             doc.text = ""
             return reject(doc, "no_content", "trafilatura found no main text")
+        html = doc.text
         doc.text = text
-        for key in ("title", "date", "language", "sitename"):
+        for key in ("title", "date", "sitename"):
             value = getattr(result, key, None)
             if value:
-                doc.metadata[key if key != "language" else "lang_hint"] = value
+                doc.metadata[key] = value
+        lang = getattr(result, "language", None) or declared_language(html)
+        if lang:
+            doc.metadata["lang_hint"] = lang
         if result.url and not doc.metadata.get("url"):
             doc.metadata["url"] = result.url
         return doc
