@@ -28,8 +28,8 @@ def declared_language(html: str) -> str | None:
     return None
 
 
-class ExtractTimeout(Exception):
-    pass
+class ExtractTimeout(BaseException):
+    """A BaseException, so that a library's broad `except Exception` cannot swallow it."""
 
 
 @contextmanager

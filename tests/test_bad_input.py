@@ -2,6 +2,7 @@
 import gzip
 import json
 import random
+import time
 
 import pyarrow.parquet as pq
 
@@ -97,3 +98,19 @@ def test_truncated_warc_files_become_rejected_rows(curate, tmp_path):
     truncated = {k: v["reason"] for k, v in rejected.items() if k.startswith("cut")}
     assert set(truncated.values()) <= {"truncated_file", "unreadable_file"}
     assert any(k.startswith("cut.warc.gz#") for k in truncated) and any(k.startswith("cut.warc#") for k in truncated)
+
+
+def test_slow_extraction_is_cut_off_by_the_timeout():
+    from datatrove.data import Document
+
+    from stages.extract import HtmlExtractor
+
+    para = "<div><p>" + "A paragraph of text that goes on and on for a while. " * 30 + "</p></div>"
+    big = Document(text="<html><body>" + para * 3000 + "</body></html>", id="big", metadata={})
+    small = Document(text=f"<html><body><article>{para}</article></body></html>", id="small", metadata={})
+    stage = HtmlExtractor(timeout=0.05)
+    started = time.perf_counter()
+    docs = list(stage.run([big, small]))
+    assert time.perf_counter() - started < 10
+    assert docs[0].metadata["rejected"] == "timeout" and docs[0].text == ""
+    assert "rejected" not in docs[1].metadata and "goes on and on" in docs[1].text
