@@ -69,8 +69,13 @@ def reader_count(logs_folder, label: str = "read") -> int:
 
 
 def input_summary(spec: PipelineSpec) -> dict:
+    """The files the first stage's reader takes as input: count, bytes, and a hash of names and sizes."""
+    from pipelines.run import input_reader
+    from stages.shards import list_shards
+
     folder = get_datafolder(spec.input.path)
-    files = sorted(folder.list_files(recursive=True, glob_pattern=spec.input.glob)) if folder.isdir("") else []
+    reader = input_reader(spec)
+    files = reader.files() if hasattr(reader, "files") else list_shards(folder)
     sizes = [folder.size(p) for p in files]
     listing = hashlib.sha256("\n".join(f"{p}\t{s}" for p, s in zip(files, sizes)).encode()).hexdigest()
     return {"path": spec.input.path, "format": spec.input.format, "files": len(files), "bytes": sum(sizes),

@@ -22,7 +22,7 @@ DEFAULT_MAX_BYTES = 20_000_000
 
 def html_id(path: str) -> str:
     for suffix in HTML_SUFFIXES:
-        if path.endswith(suffix):
+        if path.lower().endswith(suffix):
             return path[: -len(suffix)]
     return path
 
@@ -94,8 +94,10 @@ class _FileReader(PipelineStep):
         self.max_bytes = max_bytes
 
     def files(self) -> list[str]:
+        """Input files, sorted; hidden ones (any part starting with '.', e.g. `.tmp-` shards) are skipped."""
         paths = self.folder.list_files(recursive=True, glob_pattern=self.glob)
-        return sorted(p for p in paths if not self.suffixes or p.lower().endswith(self.suffixes))
+        return sorted(p for p in paths if (not self.suffixes or p.lower().endswith(self.suffixes))
+                      and not any(part.startswith(".") for part in p.split("/")))
 
     def rejected(self, doc_id: str, reason: str, detail: str, **meta) -> Document:
         doc = Document(text="", id=doc_id, metadata={"source": self.source, **meta})

@@ -38,6 +38,9 @@ def test_html_ids_are_relative_paths_without_suffix(tmp_path):
     (tmp_path / "c.html.gz").write_bytes(gzip.compress(article(2).encode()))
     (tmp_path / "notes.txt").write_text("not a page")
     (tmp_path / ".tmp-part-00000.parquet").write_bytes(b"x")
+    (tmp_path / ".tmp-d.html").write_text(article(3))
+    (tmp_path / ".cache").mkdir()
+    (tmp_path / ".cache" / "e.html").write_text(article(4))
     docs = list(HtmlFolderReader(str(tmp_path), source="web").run())
     assert sorted(d.id for d in docs) == ["b", "c", "news/2024/a"]
     assert all(d.metadata["source"] == "web" and "Archived" in d.text for d in docs)
@@ -66,3 +69,32 @@ def test_parquet_input_run_with_html_column(curate, tmp_path):
     assert [r["id"] for r in rows] == ["x1", "x2"]
     assert rows[0]["url"] == "http://a/1" and "Archived 4" in rows[0]["text"] and "<p>" not in rows[0]["text"]
     assert json.loads(rows[0]["metadata"])["title"] == "Archived 4"
+
+
+def test_manifest_counts_only_reader_inputs_and_fails_on_lost_rows(curate, tmp_path):
+    from pipelines.manifest import RunFailed, write_manifest
+    from pipelines.spec import load_spec
+
+    pages = tmp_path / "pages"
+    pages.mkdir()
+    for i in range(3):
+        (pages / f"p{i}.html").write_text(article(i))
+    (pages / "README.txt").write_text("not input")
+    out = tmp_path / "run"
+    manifest = json.loads(curate("run", SPEC, "--input", pages, "--output", out, "--json").stdout)
+    assert manifest["input"]["files"] == 3
+    assert manifest["input"]["bytes"] == sum((pages / f"p{i}.html").stat().st_size for i in range(3))
+    assert manifest["stages"]["extract"]["seconds"] > 0
+
+    # a shard that lost a row (a fault no real stage produces): the check must catch it, loudly
+    shard = out / "extract" / "part-00000.parquet"
+    table = pq.read_table(shard)
+    pq.write_table(table.slice(0, 2), shard)
+    spec = load_spec(SPEC, {"input.path": str(pages), "output": str(out)})
+    try:
+        write_manifest(spec, {})
+    except RunFailed as e:
+        assert "in=3 != out=2 + rejected=0" in str(e)
+    else:
+        raise AssertionError("a lost row went unnoticed")
+    assert json.loads((out / "manifest.json").read_text())["status"] == "failed"
