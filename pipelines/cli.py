@@ -87,7 +87,7 @@ def run(
     Re-running the same command resumes: finished tasks are skipped (datatrove completion markers).
     With --json, stdout holds only the manifest."""
     from pipelines.manifest import RunFailed
-    from pipelines.run import run_pipeline
+    from pipelines.run import RunConflict, run_pipeline
 
     overrides = {k: v for k, v in {"input.path": input, "output": output, "executor.workers": workers,
                                    "executor.tasks": tasks}.items() if v is not None}
@@ -97,6 +97,8 @@ def run(
             manifest = run_pipeline(checked, on_stage=on_stage, on_progress=on_progress)
     except RunFailed as e:
         fail(f"run finished but its counts do not add up: {e}", 1)
+    except RunConflict as e:
+        fail(str(e), 2)
     except Exception as e:  # a stage crashed: say so plainly, keep the traceback in the logs
         fail(f"run failed: {type(e).__name__}: {e} (see {checked.output}/logs/)", 1)
     if as_json:
@@ -132,7 +134,8 @@ def bench(name: str = typer.Argument(..., help="extract"),
 
     if name not in BENCHES:
         fail(f"unknown bench '{name}'; choose one of: {', '.join(BENCHES)}", 2)
-    result = run_bench(name)
+    with console.status(f"bench {name}: measuring the stage and the raw library..."):
+        result = run_bench(name)
     if as_json:
         print(json.dumps(result, indent=2))
     else:

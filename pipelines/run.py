@@ -5,6 +5,7 @@ the spec's input) and writes `<output>/<stage>/`. A stage is one executor run, s
 datatrove's completion markers make every stage resumable on its own, and an
 Airflow task or a Slurm job can run exactly one stage.
 """
+import json
 import threading
 import time
 from dataclasses import dataclass
@@ -91,13 +92,44 @@ def run_stage(run: StageRun, on_progress=None) -> None:
     on_progress(completed_tasks(run.logs))
 
 
+class RunConflict(Exception):
+    """The output folder holds (part of) a run of a different spec; resuming it would mix the two."""
+
+
+def resume_key(spec: PipelineSpec) -> dict:
+    """What must match for finished tasks in a run folder to be reused: all but workers and the folder itself."""
+    key = spec.to_yaml_dict()
+    key.pop("output", None)
+    key["executor"] = {k: v for k, v in key["executor"].items() if k != "workers"}
+    return key
+
+
+def claim_output(spec: PipelineSpec) -> None:
+    """Record the spec in `<output>/logs/run_spec.json`, or check it matches the one already there."""
+    folder = get_datafolder(spec.output)
+    key = resume_key(spec)
+    if folder.isfile("logs/run_spec.json"):
+        with folder.open("logs/run_spec.json") as f:
+            previous = json.load(f)
+        if previous != key:
+            changed = sorted(k for k in set(previous) | set(key) if previous.get(k) != key.get(k))
+            raise RunConflict(f"{spec.output} holds a run of a different spec (changed: {', '.join(changed)}); "
+                              f"finished tasks would be reused. Use a new --output or delete that folder.")
+        return
+    with folder.open("logs/run_spec.json", "w") as f:
+        json.dump(key, f, indent=2, sort_keys=True)
+
+
 def run_pipeline(spec: PipelineSpec, on_stage=None, on_progress=None) -> dict:
     """Run every stage in order, then write and check the manifest (raises RunFailed).
 
-    `on_stage(index, stage)` is called before each stage, `on_progress(index, done_tasks)` while it runs.
+    Re-running into the same folder resumes (finished tasks are skipped), so the folder must
+    hold the same spec (RunConflict otherwise). `on_stage(index, stage)` is called before each
+    stage, `on_progress(index, done_tasks)` while it runs.
     """
     from pipelines.manifest import write_manifest
 
+    claim_output(spec)
     timings = {}
     for index, stage in enumerate(spec.stages):
         if on_stage:

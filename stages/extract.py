@@ -32,6 +32,9 @@ class ExtractTimeout(BaseException):
     """A BaseException, so that a library's broad `except Exception` cannot swallow it."""
 
 
+_NO_SIGNALS = object()
+
+
 @contextmanager
 def time_limit(seconds: float):
     """SIGALRM-based limit: near-free, interrupts pure-Python loops; no-op off the main thread."""
@@ -45,9 +48,12 @@ def time_limit(seconds: float):
     try:
         previous = signal.signal(signal.SIGALRM, _raise)
     except ValueError:  # not the main thread (some executors): run without a limit
+        previous = _NO_SIGNALS
+    if previous is _NO_SIGNALS:
         yield
         return
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    # re-fires every second in case library code swallowed the first one with a bare `except:`
+    signal.setitimer(signal.ITIMER_REAL, seconds, min(seconds, 1.0))
     try:
         yield
     finally:

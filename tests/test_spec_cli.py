@@ -65,3 +65,12 @@ def test_file_url_input_and_output(curate, tmp_path):
 def test_memory_url_output(curate):
     manifest = json.loads(curate("run", SPEC, "--output", "memory://curate-test/run", "--json").stdout)
     assert manifest["status"] == "ok" and manifest["stages"]["extract"]["files"][0]["rows"] > 0
+
+
+def test_rerun_into_a_folder_of_another_spec_is_refused(curate, tmp_path):
+    out = tmp_path / "run"
+    curate("run", SPEC, "--output", out, "--json")
+    curate("run", SPEC, "--output", out, "--workers", 2, "--json")  # same spec, more workers: fine
+    result = curate("run", SPEC, "--output", out, "--tasks", 2, check=False)
+    assert result.returncode == 2 and "different spec (changed: executor)" in result.stderr
+    assert "--output" in result.stderr
