@@ -16,4 +16,11 @@ def run_demo(output: Path, say=print) -> dict:
                                                  "output": str(output / "web")})
     say(f"web pipeline -> {web.output}")
     manifests["web"] = run_pipeline(web)
+
+    # keep last: the report reads every run and mix written above
+    from pipelines.report import write_report
+
+    report = write_report(output)
+    say(f"report -> {report}")
+    manifests["report"] = {"path": str(report)}
     return manifests
