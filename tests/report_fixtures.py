@@ -25,11 +25,10 @@ def text_of(n_words: int, seed: int) -> str:
 
 def web_docs() -> list[dict]:
     """Each doc: id, text, the stage index that rejects it (None = kept), reason, detail, per-stage values."""
-    docs = []
+    docs = [{"id": "script-doc", "text": f"Intro words here {SCRIPT} and more words " + text_of(80, 3),
+             "lang": "en", "quality": 0.9}]
     for i in range(8):
         docs.append({"id": f"keep-{i}", "text": text_of(60 + 40 * i, i), "lang": "en", "quality": 0.6 + 0.04 * i})
-    docs.append({"id": "script-doc", "text": f"Intro words here {SCRIPT} and more words " + text_of(80, 3),
-                 "lang": "en", "quality": 0.9})
     docs.append({"id": "french", "text": "le conseil municipal a voté " * 20, "lang": "fr", "quality": None,
                  "fate": 1, "reason": "lang_not_allowed", "detail": "fr=0.98 not in [en]"})
     docs.append({"id": "short", "text": "too short to keep", "lang": "en", "quality": None,
@@ -122,6 +121,7 @@ def write_web_run(run: Path) -> list[dict]:
 
 def write_synth_run(run: Path, parents: list[dict]) -> None:
     kept, rejected = [], []
+    parents = sorted((p for p in parents if p["id"].startswith("keep-")), key=lambda p: p["id"])
     for i, parent in enumerate(parents[:6]):
         prompt = "qa_basic" if i % 2 == 0 else "qa_hard"
         meta = {"parent_id": parent["id"], "prompt": prompt, "model": "gemma-fixture", "sampling": {"seed": i}}

@@ -18,6 +18,7 @@ MAX_ROWS = 200_000
 SAMPLES = 3
 SNIPPET = 400
 DUPLICATE_REASONS = ("exact_duplicate", "near_duplicate")
+MAX_FIELDS = 6  # numbers charted per stage
 
 
 @dataclass
@@ -41,6 +42,7 @@ class RunData:
     stages: list  # [{name, type, in, out, rejected, reasons, seconds, words, tokens}]
     kept: Outcome
     rejected: Outcome
+    values: dict = field(default_factory=dict)  # (stage type, field) -> {"passed": [...], "rejected here": [...]}
 
 
 @dataclass
@@ -97,7 +99,18 @@ def sample(row: dict, meta: dict) -> dict:
             "keeper": meta.get("duplicate_of"), "prompt": meta.get("prompt"), "parent": meta.get("parent_id")}
 
 
-def _collect(outcome: Outcome, batch, stage: str, rejected: bool) -> None:
+def _stage_values(values: dict, meta: dict, types: set, rejected_by: str | None) -> None:
+    """Numbers a stage recorded in metadata[<stage type>], split by whether that stage rejected the row."""
+    for key in types & meta.keys():
+        if not isinstance(meta[key], dict):
+            continue
+        side = "rejected here" if key == rejected_by else "passed"
+        numbers = [(f, v) for f, v in meta[key].items() if isinstance(v, (int, float)) and not isinstance(v, bool)]
+        for name, value in numbers[:MAX_FIELDS]:
+            values.setdefault((key, name), {"passed": [], "rejected here": []})[side].append(float(value))
+
+
+def _collect(outcome: Outcome, batch, stage: str, rejected: bool, values: dict, types: dict) -> None:
     for row in batch.to_pylist():
         outcome.rows += 1
         text = row.get("text") or ""
@@ -107,6 +120,7 @@ def _collect(outcome: Outcome, batch, stage: str, rejected: bool) -> None:
         if row.get("quality_score") is not None:
             outcome.quality.append(float(row["quality_score"]))
         meta = metadata_of(row)
+        _stage_values(values, meta, set(types.values()), types.get(stage) if rejected else None)
         reason = row.get("reason") if rejected else "kept"
         key = (row.get("stage") or stage, reason)
         if len(outcome.samples[key]) < SAMPLES:
@@ -135,8 +149,9 @@ def stage_volume(paths: list[Path]) -> dict:
 def gather_run(path: Path, root: Path) -> RunData:
     manifest = json.loads((path / "manifest.json").read_text())
     counts = manifest.get("stages", {})
-    stages, kept, rejected = [], Outcome(), Outcome()
+    stages, kept, rejected, values = [], Outcome(), Outcome(), {}
     order = stage_order(manifest)
+    types = dict(order)
     for i, (name, stage_type) in enumerate(order):
         c = counts.get(name, {})
         stage_dir = path / name
@@ -144,12 +159,12 @@ def gather_run(path: Path, root: Path) -> RunData:
                        "rejected": c.get("rejected"), "reasons": c.get("rejected_by_reason", {}),
                        "seconds": c.get("seconds"), **stage_volume(shard_paths(stage_dir))})
         for batch in iter_batches(shard_paths(stage_dir, rejected=True)):
-            _collect(rejected, batch, name, rejected=True)
+            _collect(rejected, batch, name, True, values, types)
         if i == len(order) - 1:
             for batch in iter_batches(shard_paths(stage_dir)):
-                _collect(kept, batch, name, rejected=False)
+                _collect(kept, batch, name, False, values, types)
     label = str(path.relative_to(root)) if path != root else path.name
-    return RunData(path, label, manifest, stages, kept, rejected)
+    return RunData(path, label, manifest, stages, kept, rejected, values)
 
 
 def _num(leaf: dict, *keys):

@@ -48,6 +48,8 @@ def pct(part, whole) -> str:
 
 def funnel(run: RunData, sid: str) -> str:
     stages = run.stages
+    if not stages:
+        return "<p>The manifest lists no stage.</p>"
     labels = ["input"] + [s["name"] for s in stages]
     docs = [stages[0]["in"] or 0] + [s["out"] or 0 for s in stages]
     out = hbars(f"funnel-{sid}", "Documents through the stages", labels, {"documents": docs})
@@ -84,6 +86,17 @@ def distributions(run: RunData, sid: str) -> str:
         parts.append(hbars(f"lang-{sid}", "Language (top 15)", top,
                            {"kept": [kept.langs[x] for x in top], "rejected": [rej.langs[x] for x in top]}))
     return "".join(parts)
+
+
+def stage_values(run: RunData, sid: str) -> str:
+    """Histograms of the numbers each stage recorded: documents it passed vs. documents it rejected."""
+    parts, used = [], set()
+    for (stage_type, name), sides in sorted(run.values.items()):
+        if not (sides["passed"] or sides["rejected here"]):
+            continue
+        chart_id = f"values-{sid}-{slug(f'{stage_type}-{name}', used)}"
+        parts.append(histogram(chart_id, f"{stage_type}: {name}", sides, x_label=name))
+    return "<h3>Values the stages recorded</h3>" + "".join(parts) if parts else ""
 
 
 def dedupe(run: RunData, sid: str) -> str:
@@ -146,7 +159,8 @@ def run_section(run: RunData, sid: str) -> str:
             for s in run.stages]
     return (head + (f"<ul class='failed'>{problems}</ul>" if problems else "") +
             table(["stage", "type", "in", "out", "rejected", "words out", "tokens out", "seconds"], rows) +
-            funnel(run, sid) + rejections(run, sid) + distributions(run, sid) + dedupe(run, sid) +
+            funnel(run, sid) + rejections(run, sid) + distributions(run, sid) + stage_values(run, sid) +
+            dedupe(run, sid) +
             synthesis(run, sid) + samples(run) + "</section>")
 
 

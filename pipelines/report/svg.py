@@ -88,8 +88,8 @@ def bins_for(values: list[float], n_bins: int = 20, log: bool = False) -> list[f
     if all(float(v).is_integer() for v in (lo, hi)) and hi - lo < n_bins and \
             all(float(v).is_integer() for v in values):
         return [lo + k for k in range(int(hi - lo) + 2)]
-    if hi == lo:
-        hi = lo + 1
+    if hi == lo:  # one value: a single bar in the middle
+        lo, hi = lo - 0.5, hi + 0.5
     return [lo + (hi - lo) * k / n_bins for k in range(n_bins + 1)]
 
 
