@@ -124,6 +124,9 @@ def demo(output: Path = typer.Option(Path("runs/demo"), help="Folder for the dem
         if "stages" in manifest:
             print_summary(manifest)
     console.print(f"[green]demo done[/]: {output}")
+    if "report" in manifests:
+        console.print("report (open in a browser):")
+        print(manifests["report"]["path"])
 
 
 @app.command()
@@ -141,6 +144,38 @@ def bench(name: str = typer.Argument(..., help="extract"),
     else:
         for key, value in result.items():
             console.print(f"{key}: {value}")
+
+
+@app.command()
+def report(run_dir: Path = typer.Argument(..., help="A run folder, or a folder of runs and mixes (e.g. the demo)"),
+           out: Optional[Path] = typer.Option(None, "--out", help="HTML file to write (default RUN_DIR/report.html)")):
+    """Write one self-contained HTML page (inline SVG plots, no script) showing what the runs did."""
+    from pipelines.report import write_report
+    from pipelines.report.gather import find_folders
+
+    if not run_dir.is_dir() or not any(find_folders(run_dir)):
+        fail(f"{run_dir}: no run folder (manifest.json) or mix folder (mix_manifest.json) at or under it", 2)
+    print(write_report(run_dir, out))
+
+
+@app.command()
+def explain(run_dir: Path = typer.Argument(..., help="A run folder, or a folder of runs and mixes"),
+            doc_id: str = typer.Argument(..., help="The document id"),
+            mix: list[Path] = typer.Option([], "--mix", help="Also look in this mix folder (repeatable)"),
+            as_json: bool = typer.Option(False, "--json", help="Print the story as JSON")):
+    """Tell one document's story: stages passed, values computed, why rejected, where its tokens went."""
+    from pipelines.explain import explain as explain_doc, format_story
+    from pipelines.report.gather import find_folders
+
+    if not run_dir.is_dir() or not any(find_folders(run_dir)):
+        fail(f"{run_dir}: no run folder (manifest.json) or mix folder (mix_manifest.json) at or under it", 2)
+    story = explain_doc(run_dir, doc_id, mix)
+    if as_json:
+        print(json.dumps(story, indent=2, ensure_ascii=False, default=str))
+    else:
+        print(format_story(story))
+    if not story["found"]:
+        fail(f"document {doc_id!r} is in none of the {story['runs_searched']} run(s) under {run_dir}", 1)
 
 
 def main():

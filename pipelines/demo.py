@@ -21,4 +21,11 @@ def run_demo(output: Path, say=print) -> dict:
                                                    "input.format": "warc", "output": str(output / "warc")})
     say(f"warc pipeline -> {crawl.output}")
     manifests["warc"] = run_pipeline(crawl)
+
+    # keep last: the report reads every run and mix written above
+    from pipelines.report import write_report
+
+    report = write_report(output)
+    say(f"report -> {report}")
+    manifests["report"] = {"path": str(report)}
     return manifests
