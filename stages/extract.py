@@ -5,6 +5,7 @@ from contextlib import contextmanager
 
 import trafilatura
 from datatrove.data import Document
+from pydantic import Field
 
 from stages.base import DocumentStage, StageParams
 from stages.schema import reject
@@ -75,19 +76,26 @@ class HtmlExtractor(DocumentStage):
         deduplicate: bool = False
         min_chars: int = 1
         timeout: float = 30.0
+        # htmldate discards dates after `max_date`, by default today: a wall-clock value that would
+        # make shards differ from one day to the next. WARC records use their crawl date instead.
+        max_date: str = Field("2099-12-31", pattern=r"^\d{4}-\d{2}-\d{2}$",
+                              description="Latest publication date accepted (YYYY-MM-DD); WARC records use their crawl date")
 
-    def extract(self, html: str, url: str | None):
+    def extract(self, html: str, url: str | None, max_date: str | None = None):
         p = self.params
+        dates = {"original_date": True, "extensive_search": True, "max_date": max_date or p.max_date}
         return trafilatura.bare_extraction(
             html, url=url, favor_precision=p.favor_precision, favor_recall=p.favor_recall,
             include_comments=p.include_comments, include_tables=p.include_tables,
             include_links=p.include_links, deduplicate=p.deduplicate, with_metadata=True,
+            date_extraction_params=dates,
         )
 
     def process(self, doc: Document) -> Document:
         try:
             with time_limit(self.params.timeout):
-                result = self.extract(doc.text, doc.metadata.get("url"))
+                crawled = str(doc.metadata.get("warc_date") or "")[:10] or None
+                result = self.extract(doc.text, doc.metadata.get("url"), crawled)
         except ExtractTimeout as e:
             doc.text = ""
             return reject(doc, "timeout", str(e))

@@ -24,3 +24,18 @@ def test_extract_run_writes_shards_and_manifest(curate, tmp_path):
         ids.update(pq.read_table(part).column("id").to_pylist())
     assert ids == {p.name.removesuffix(".html.gz") for p in pages.iterdir()}
     assert manifest["spec_sha256"] and manifest["packages"]["trafilatura"]
+
+
+def test_extracted_dates_do_not_depend_on_the_day_of_the_run():
+    from datatrove.data import Document
+
+    from stages.extract import HtmlExtractor
+
+    body = "<p>" + "A sentence about the harbour and its ships. " * 30 + "</p>"
+    page = (f'<html><head><meta property="article:published_time" content="2098-05-01T10:00:00Z"></head>'
+            f'<body><article>{body}</article></body></html>')
+    (doc,) = HtmlExtractor().run([Document(text=page, id="future", metadata={})])
+    assert doc.metadata["date"] == "2098-05-01"  # htmldate's default cut-off would be today
+    crawled = Document(text=page, id="warc", metadata={"warc_date": "2026-11-01T12:00:00Z"})
+    (doc,) = HtmlExtractor().run([crawled])
+    assert doc.metadata.get("date") != "2098-05-01"  # not after the crawl
