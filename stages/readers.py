@@ -240,8 +240,14 @@ class TableReader(_FileReader):
         self.text_key, self.id_key = text_key, id_key
 
     def to_doc(self, row: dict, path: str, index: int) -> Document:
-        doc_id = str(row.get(self.id_key) or f"{path}#{index}")
+        doc_id = row.get(self.id_key)
+        doc_id = f"{path}#{index}" if doc_id is None or doc_id == "" else str(doc_id)
         text = row.get(self.text_key)
+        if isinstance(text, bytes):  # a binary HTML column
+            try:
+                text = decode_html(text)
+            except BadEncoding as e:
+                return self.rejected(doc_id, "bad_encoding", str(e), path=path)
         meta = {k: v for k, v in row.items() if k not in (self.text_key, self.id_key)}
         if isinstance(meta.get("metadata"), str):
             try:
