@@ -112,6 +112,11 @@ def bench(name: str = typer.Argument(..., help="extract"),
             console.print(f"{key}: {value}")
 
 
+from pipelines.quality_cli import app as quality_app  # noqa: E402
+
+app.add_typer(quality_app, name="quality")
+
+
 def main():
     try:
         app()
