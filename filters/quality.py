@@ -77,15 +77,11 @@ class FastTextQualityFilter(BatchedStage):
         model, wanted = self.model, LABEL_PREFIX + self.params.label
         binary = len(model.labels) == 2
         labels, probs = predict(model, [one_line(d.text, self.params.max_chars) for d in docs], k=1 if binary else -1)
-        out = []
-        for label, prob in zip(labels, probs):
-            found = dict(zip(label, (float(p) for p in prob)))
-            if wanted in found:
-                score = found[wanted]
-            else:  # a binary model predicted the other label
-                score = 1.0 - next(iter(found.values()), 1.0) if binary else 0.0
-            out.append(min(max(score, 0.0), 1.0))
-        return out
+        if binary:  # top label only: its probability, or one minus it when it is the other label
+            out = [float(prob[0]) if label[0] == wanted else 1.0 - float(prob[0]) for label, prob in zip(labels, probs)]
+        else:
+            out = [dict(zip(label, map(float, prob))).get(wanted, 0.0) for label, prob in zip(labels, probs)]
+        return [min(max(score, 0.0), 1.0) for score in out]
 
     def first_pass(self, stage_folder: str) -> PipelineStep | None:
         """The scoring pass to run over the whole input before this filter, or None when not needed."""
