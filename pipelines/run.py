@@ -57,21 +57,23 @@ def input_reader(spec: PipelineSpec) -> PipelineStep:
         return ShardReader(inp.path)
     raise NotImplementedError(f"input format '{inp.format}' has no reader yet")
 
-def stage_reader(run: StageRun) -> PipelineStep:
-    return input_reader(run.spec) if run.index == 0 else ShardReader(run.previous_output)
+def stage_pipeline(run: StageRun) -> list[PipelineStep]:
+    reader = input_reader(run.spec) if run.index == 0 else ShardReader(run.previous_output)
+    return [reader, prepared_step(run), ShardWriter(run.output, run.stage.name)]
 
-def stage_pipeline(run: StageRun, step: PipelineStep | None = None) -> list[PipelineStep]:
-    return [stage_reader(run), step or run.stage.build(), ShardWriter(run.output, run.stage.name)]
-
-def run_stage(run: StageRun) -> None:
+def prepared_step(run: StageRun) -> PipelineStep:
+    """The stage's step; one that must see every document before deciding (quality `top_fraction`)
+    names a first pass over the same input, run here as its own (resumable) executor run."""
     step = run.stage.build()
-    # a stage that must see every document before deciding (quality `top_fraction`) asks for a first
-    # pass over the same input; it is its own executor run, so it resumes on its own too
     first_pass = getattr(step, "first_pass", None)
     if first_pass is not None and (first := first_pass(run.output)) is not None:
-        make_executor(run.spec.executor, [stage_reader(run), first],
+        reader = input_reader(run.spec) if run.index == 0 else ShardReader(run.previous_output)
+        make_executor(run.spec.executor, [reader, first],
                       logging_dir=run.path("logs", f"{run.stage.name}.first-pass")).run()
-    executor = make_executor(run.spec.executor, stage_pipeline(run, step), logging_dir=run.logs)
+    return step
+
+def run_stage(run: StageRun) -> None:
+    executor = make_executor(run.spec.executor, stage_pipeline(run), logging_dir=run.logs)
     executor.run()
 
 def run_pipeline(spec: PipelineSpec, on_stage=None) -> dict:
