@@ -42,4 +42,8 @@ def one_line(text: str, max_chars: int | None = None) -> str:
 
 def predict(model, lines: list[str], k: int = 1) -> tuple[list, list]:
     """Labels and probabilities for a batch of one-line texts (bad unicode replaced, not fatal)."""
-    return model.predict(lines, k=k, on_unicode_error="replace")
+    try:
+        return model.predict(lines, k=k, on_unicode_error="replace")
+    except (TypeError, UnicodeError):  # lone surrogates cannot cross into C++: replace them, only then
+        return model.predict([line.encode("utf-8", "replace").decode("utf-8") for line in lines], k=k,
+                             on_unicode_error="replace")
