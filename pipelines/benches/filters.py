@@ -17,6 +17,7 @@ import json
 import os
 import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 from datatrove.data import Document
@@ -73,13 +74,17 @@ def raw_fasttext(model, k: int = 1):
     return lambda docs: model.predict([d.text.replace("\n", " ") for d in docs], k=k)
 
 
+@contextmanager
 def datatrove_heuristics():
-    """datatrove's Gopher quality + repetition and FineWeb filters, with a regex word split."""
+    """datatrove's Gopher quality + repetition and FineWeb filters, with a regex word split
+    (their spacy tokenizer is not installed); the modules are restored afterwards."""
     import datatrove.pipeline.filters.fineweb_quality_filter as fineweb_mod
     import datatrove.pipeline.filters.gopher_quality_filter as quality_mod
     import datatrove.pipeline.filters.gopher_repetition_filter as repetition_mod
 
-    for module in (quality_mod, repetition_mod, fineweb_mod):
+    modules = (quality_mod, repetition_mod, fineweb_mod)
+    saved = [module.split_into_words for module in modules]
+    for module in modules:
         module.split_into_words = lambda text, language=None: words_of(text)
     steps = [quality_mod.GopherQualityFilter(), fineweb_mod.FineWebQualityFilter(),
              repetition_mod.GopherRepetitionFilter()]
@@ -90,7 +95,11 @@ def datatrove_heuristics():
                 verdict = step.filter(doc)
                 if verdict is not True and (verdict is False or not verdict[0]):
                     break
-    return run
+    try:
+        yield run
+    finally:
+        for module, original in zip(modules, saved):
+            module.split_into_words = original
 
 
 def run(n_docs: int = 2000, rounds: int = 5) -> dict:
@@ -102,7 +111,8 @@ def run(n_docs: int = 2000, rounds: int = 5) -> dict:
     results["language"] = compare(run_step(language), raw_fasttext(load_model(lid_model_path())), texts, rounds)
 
     heuristic_texts = texts[: max(1, n_docs // 4)]  # pure-Python rules: fewer documents, same comparison
-    results["heuristics"] = compare(run_step(HeuristicFilter()), datatrove_heuristics(), heuristic_texts, rounds)
+    with datatrove_heuristics() as raw_heuristics:
+        results["heuristics"] = compare(run_step(HeuristicFilter()), raw_heuristics, heuristic_texts, rounds)
 
     with tempfile.TemporaryDirectory() as tmp:
         half = len(set(texts)) // 2
