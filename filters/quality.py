@@ -64,10 +64,11 @@ class FastTextQualityFilter(BatchedStage):
                                                   "--negative GLOB --out MODEL.bin` or set `quality.model`")
 
     def setup(self) -> None:
-        """Fail the task at once (not every document) on a missing model or a label it lacks."""
+        """Fail the task at once (not every document) on a missing model, a label it lacks or missing scores."""
         if LABEL_PREFIX + self.params.label not in self.model.labels:
             raise ValueError(f"quality.label '{self.params.label}' is not a label of {self.params.model}: "
                              f"{[lab.removeprefix(LABEL_PREFIX) for lab in self.model.labels]}")
+        self.cut
 
     def run(self, data: DocumentsPipeline, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
         self.world_size = world_size
