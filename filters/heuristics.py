@@ -245,6 +245,10 @@ class HeuristicFilter(DocumentStage):
             self._bad_words = load_bad_words(self.params.c4_bad_words) if self.params.c4_bad_words else (set(), {})
         return self._bad_words
 
+    def run(self, data, rank: int = 0, world_size: int = 1):
+        self.bad_words  # an unreadable word list fails the task at once, not every document
+        yield from super().run(data, rank, world_size)
+
     def process(self, doc: Document) -> Document:
         values: dict = {}
         doc.metadata["heuristics"] = values

@@ -86,3 +86,9 @@ def test_bad_input_is_rejected_with_a_reason_not_a_crash(kind):
         got = doc.metadata.get("rejected")
         assert got == reason or (reason and got and got.startswith(reason) and "lang=" in
                                  doc.metadata["rejected_detail"]), (step.name, doc.metadata)
+
+
+def test_a_missing_bad_word_list_fails_at_once(tmp_path):
+    step = HeuristicFilter(c4_bad_words=str(tmp_path / "missing.txt"))
+    with pytest.raises(FileNotFoundError):
+        list(step.run(iter([Document(text=ARTICLE, id="d", metadata={})])))
