@@ -7,6 +7,9 @@ import importlib
 
 STAGES: dict[str, str] = {
     "extract": "stages.extract:HtmlExtractor",
+    "language": "filters.language:LanguageFilter",
+    "heuristics": "filters.heuristics:HeuristicFilter",
+    "quality": "filters.quality:FastTextQualityFilter",
 }
 
 

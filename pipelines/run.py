@@ -59,7 +59,18 @@ def input_reader(spec: PipelineSpec) -> PipelineStep:
 
 def stage_pipeline(run: StageRun) -> list[PipelineStep]:
     reader = input_reader(run.spec) if run.index == 0 else ShardReader(run.previous_output)
-    return [reader, run.stage.build(), ShardWriter(run.output, run.stage.name)]
+    return [reader, prepared_step(run), ShardWriter(run.output, run.stage.name)]
+
+def prepared_step(run: StageRun) -> PipelineStep:
+    """The stage's step; one that must see every document before deciding (quality `top_fraction`)
+    names a first pass over the same input, run here as its own (resumable) executor run."""
+    step = run.stage.build()
+    first_pass = getattr(step, "first_pass", None)
+    if first_pass is not None and (first := first_pass(run.output)) is not None:
+        reader = input_reader(run.spec) if run.index == 0 else ShardReader(run.previous_output)
+        make_executor(run.spec.executor, [reader, first],
+                      logging_dir=run.path("logs", f"{run.stage.name}.first-pass")).run()
+    return step
 
 def run_stage(run: StageRun) -> None:
     executor = make_executor(run.spec.executor, stage_pipeline(run), logging_dir=run.logs)
