@@ -8,6 +8,7 @@ joins the page texts, recording per page which engine produced it:
 [{page, reason, detail}]`. A request that outlives its timeout kills the worker
 (a fresh one takes over), so one bad page can never hang the run.
 """
+import itertools
 import os
 import pickle
 import select
@@ -215,8 +216,13 @@ class PdfExtractor(DocumentStage):
         return self.worker
 
     def run(self, data, rank: int = 0, world_size: int = 1):
+        data = iter(data or ())
+        first = next(data, None)
+        if first is None:
+            return
+        self.worker_client()  # outside the per-document try: an engine that cannot load fails the run
         try:
-            yield from super().run(data, rank, world_size)
+            yield from super().run(itertools.chain([first], data), rank, world_size)
         finally:
             if self.worker is not None:
                 self.worker.close()

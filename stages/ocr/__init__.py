@@ -6,7 +6,7 @@ never imports torch.
 """
 import importlib
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 ENGINES: dict[str, str] = {
     "tesseract": "stages.ocr.tesseract:TesseractEngine",
@@ -28,6 +28,16 @@ class OcrParams(BaseModel):
     device: str = Field("auto", description="nougat: cpu, cuda, cuda:1 or auto")
     batch_size: int = Field(4, ge=1, description="Pages per OCR call (nougat batches them on the GPU)")
     max_new_tokens: int = Field(3584, ge=1, description="nougat: most tokens generated per page")
+
+    @model_validator(mode="after")
+    def _check(self):
+        if self.engine not in ENGINES:
+            raise ValueError(f"unknown OCR engine '{self.engine}'; choose one of: {', '.join(ENGINES)}")
+        if self.fallback is not None and self.fallback not in ENGINES:
+            raise ValueError(f"unknown fallback engine '{self.fallback}'; choose one of: {', '.join(ENGINES)}")
+        if self.engine == "nougat" and not self.model:
+            raise ValueError("ocr.model is required for nougat: a local model folder or a hub name")
+        return self
 
 
 class OcrEngine:
