@@ -16,4 +16,7 @@ def run_demo(output: Path, say=print) -> dict:
                                                  "output": str(output / "web")})
     say(f"web pipeline -> {web.output}")
     manifests["web"] = run_pipeline(web)
+    pdf = load_spec(PIPELINES / "pdf.yaml", {"input.path": str(DEMO_DATA / "pdf"), "output": str(output / "pdf")})
+    say(f"pdf pipeline -> {pdf.output}")
+    manifests["pdf"] = run_pipeline(pdf)
     return manifests
