@@ -111,9 +111,10 @@ class PdfWork:
                 page.close()
             if image is not None:
                 to_ocr.append((i, image))
-        if to_ocr:
-            texts = self.engine.ocr([image for _, image in to_ocr])
-            for (i, _), text in zip(to_ocr, texts):
+        size = p["ocr"]["batch_size"]
+        for start in range(0, len(to_ocr), size):
+            chunk = to_ocr[start:start + size]
+            for (i, _), text in zip(chunk, self.engine.ocr([image for _, image in chunk])):
                 results[i].update(engine=self.engine.name, text=text)
         return [results[i] for i in indices]
 
