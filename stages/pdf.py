@@ -157,7 +157,7 @@ class PdfWorkerClient:
         """A request about the open document; a fresh worker first re-opens it."""
         if self.proc is None and self.open_doc and msg[0] != "open":
             self.restarts += 1
-            self._call(("open", *self.open_doc), timeout)
+            self._call(("open", *self.open_doc), self.params["open_timeout"])
         return self._call(msg, timeout)
 
     def open(self, key: str, data: bytes, password: str | None, timeout: float):

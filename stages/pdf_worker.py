@@ -68,6 +68,8 @@ class PdfWork:
     def handle(self, msg):
         kind = msg[0]
         if kind == "init":
+            import pypdfium2  # noqa: F401  (imported now, so no page request pays for it)
+
             self.params = msg[1]
             return ("ok",)
         if kind == "engine":

@@ -81,14 +81,29 @@ def test_garbled_text_layer_goes_to_ocr_and_enormous_pages_are_noted():
 
 
 def test_page_timeout_kills_the_worker_and_the_run_goes_on():
+    from fpdf import FPDF
+
     scan = scanned_pdf(sample_pages(1, seed=4), dpi=200, bilevel=True)
     text = text_pdf(sample_pages(1, seed=5))
-    stage = PdfExtractor(page_timeout=0.01)
-    docs = list(stage.run(iter([pdf_doc(scan, "slow"), pdf_doc(text, "text")])))
-    slow, fine = docs
+    # page 1 a scan (OCR cannot finish in 10 ms), page 2 born-digital
+    mixed = FPDF(unit="pt", format="letter")
+    mixed.add_page()
+    mixed.image(render_pages(scan, 100)[0], x=0, y=0, w=612, h=792)
+    mixed.add_page()
+    mixed.set_font("Helvetica", size=11)
+    mixed.cell(0, 16, "The second page has a real text layer, so it survives.")
+    stage = PdfExtractor(page_timeout=0.01, batch_pages=2)
+    docs = list(stage.run(iter([pdf_doc(scan, "slow"), pdf_doc(bytes(mixed.output()), "mixed"),
+                                pdf_doc(text, "text")])))
+    slow, mixed_doc, fine = docs
     assert slow.metadata["rejected"] == "no_text"
     assert slow.metadata["rejected_pages"] == [
         {"page": 1, "reason": "timeout", "detail": "longer than page_timeout 0.01s"}]
+    # the batch timed out, then page by page: page 1 lost, page 2 read by a fresh worker
+    assert "rejected" not in mixed_doc.metadata
+    assert [r["reason"] for r in mixed_doc.metadata["rejected_pages"]] == ["timeout"]
+    assert mixed_doc.metadata["pages"] == [{"page": 2, "engine": "text_layer", "chars": 54}]
+    assert mixed_doc.text == "The second page has a real text layer, so it survives."
     assert "rejected" not in fine.metadata and fine.metadata["pages"][0]["engine"] == "text_layer"
     assert stage.worker is None  # closed at the end of the run
 
