@@ -32,6 +32,9 @@ def run_demo(output: Path, say=print) -> dict:
             stage.params = stage.params.model_copy(update={"model": str(quality_model)})
     say(f"web pipeline -> {web.output}")
     manifests["web"] = run_pipeline(web)
+    pdf = load_spec(PIPELINES / "pdf.yaml", {"input.path": str(DEMO_DATA / "pdf"), "output": str(output / "pdf")})
+    say(f"pdf pipeline -> {pdf.output}")
+    manifests["pdf"] = run_pipeline(pdf)
 
     # keep last: the report reads every run and mix written above
     from pipelines.report import write_report

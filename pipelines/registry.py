@@ -10,6 +10,7 @@ STAGES: dict[str, str] = {
     "language": "filters.language:LanguageFilter",
     "heuristics": "filters.heuristics:HeuristicFilter",
     "quality": "filters.quality:FastTextQualityFilter",
+    "pdf": "stages.pdf:PdfExtractor",
 }
 
 

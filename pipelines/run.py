@@ -55,6 +55,11 @@ def input_reader(spec: PipelineSpec) -> PipelineStep:
         return TableReader(inp.path, text_key=inp.text_key, id_key=inp.id_key, **common)
     if inp.format == "shards":
         return ShardReader(inp.path)
+    if inp.format == "pdf":
+        from stages.pdf import PdfReader
+
+        return PdfReader(inp.path, pdf_key=inp.text_key if inp.text_key != "text" else "pdf", id_key=inp.id_key,
+                         **common)
     raise NotImplementedError(f"input format '{inp.format}' has no reader yet")
 
 def stage_pipeline(run: StageRun) -> list[PipelineStep]:

@@ -8,6 +8,7 @@ import importlib
 BENCHES = {
     "extract": "pipelines.benches.extract",
     "filters": "pipelines.benches.filters",
+    "ocr": "pipelines.benches.ocr",
 }
 
 
