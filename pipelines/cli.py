@@ -176,6 +176,9 @@ def explain(run_dir: Path = typer.Argument(..., help="A run folder, or a folder 
         print(format_story(story))
     if not story["found"]:
         fail(f"document {doc_id!r} is in none of the {story['runs_searched']} run(s) under {run_dir}", 1)
+from pipelines.quality_cli import app as quality_app  # noqa: E402
+
+app.add_typer(quality_app, name="quality")
 
 
 def main():

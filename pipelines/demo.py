@@ -9,13 +9,32 @@ DEMO_DATA = ROOT / "manifests" / "demo"
 PIPELINES = ROOT / "manifests" / "pipelines"
 
 
+def train_demo_quality_model(output: Path, say=print) -> Path:
+    """A small quality classifier from the demo's good and junk texts (a second or so)."""
+    from filters.quality_training import read_texts, train_classifier
+
+    data = DEMO_DATA / "quality"
+    model = output / "models" / "quality.bin"
+    figures = train_classifier(read_texts(str(data / "positive.jsonl")), read_texts(str(data / "negative.jsonl")),
+                               model, holdout=0.2, dim=16, bucket=20_000)
+    say(f"quality model -> {model} (held-out F1 {figures['f1']})")
+    return model
+
+
 def run_demo(output: Path, say=print) -> dict:
     """Run the demo pipelines into `output`; returns {pipeline name: manifest}."""
     manifests = {}
-    web = load_spec(PIPELINES / "extract.yaml", {"input.path": str(DEMO_DATA / "html"),
-                                                 "output": str(output / "web")})
+    quality_model = train_demo_quality_model(output, say)
+    web = load_spec(PIPELINES / "web.yaml", {"input.path": str(DEMO_DATA / "html"),
+                                             "output": str(output / "web")})
+    for stage in web.stages:
+        if stage.type == "quality":
+            stage.params = stage.params.model_copy(update={"model": str(quality_model)})
     say(f"web pipeline -> {web.output}")
     manifests["web"] = run_pipeline(web)
+    pdf = load_spec(PIPELINES / "pdf.yaml", {"input.path": str(DEMO_DATA / "pdf"), "output": str(output / "pdf")})
+    say(f"pdf pipeline -> {pdf.output}")
+    manifests["pdf"] = run_pipeline(pdf)
 
     crawl = load_spec(PIPELINES / "extract.yaml", {"name": "warc", "input.path": str(DEMO_DATA / "warc"),
                                                    "input.format": "warc", "output": str(output / "warc")})

@@ -7,6 +7,10 @@ import importlib
 
 STAGES: dict[str, str] = {
     "extract": "stages.extract:HtmlExtractor",
+    "language": "filters.language:LanguageFilter",
+    "heuristics": "filters.heuristics:HeuristicFilter",
+    "quality": "filters.quality:FastTextQualityFilter",
+    "pdf": "stages.pdf:PdfExtractor",
 }
 
 

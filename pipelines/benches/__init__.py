@@ -7,6 +7,8 @@ import importlib
 
 BENCHES = {
     "extract": "pipelines.benches.extract",
+    "filters": "pipelines.benches.filters",
+    "ocr": "pipelines.benches.ocr",
 }
 
 

@@ -1,0 +1,77 @@
+"""OCR backends behind one interface: `engine.ocr(images) -> texts`, one text per page image.
+
+A backend is a module here with a class implementing `OcrEngine`; YAML names it by the
+short name in `ENGINES`. Backends import their library lazily, so choosing `tesseract`
+never imports torch.
+"""
+import importlib
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+ENGINES: dict[str, str] = {
+    "tesseract": "stages.ocr.tesseract:TesseractEngine",
+    "rapidocr": "stages.ocr.rapidocr:RapidOcrEngine",
+    "nougat": "stages.ocr.nougat:NougatEngine",
+}
+
+
+class OcrParams(BaseModel):
+    """The `ocr:` block of the pdf stage."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    engine: str = Field("tesseract", description=f"One of: {', '.join(ENGINES)}")
+    fallback: str | None = Field("rapidocr", description="Engine used when `engine` is not installed (null: none)")
+    dpi: int = Field(200, ge=36, le=1200, description="Render resolution of pages sent to OCR")
+    lang: str = Field("eng", description="Tesseract language(s), e.g. eng+deu")
+    model: str | None = Field(None, description="nougat: local model folder or hub name (required for nougat)")
+    device: str = Field("auto", description="nougat: cpu, cuda, cuda:1 or auto")
+    batch_size: int = Field(4, ge=1, description="Pages per OCR call (nougat batches them on the GPU)")
+    max_new_tokens: int = Field(3584, ge=1, description="nougat: most tokens generated per page")
+
+    @model_validator(mode="after")
+    def _check(self):
+        if self.engine not in ENGINES:
+            raise ValueError(f"unknown OCR engine '{self.engine}'; choose one of: {', '.join(ENGINES)}")
+        if self.fallback is not None and self.fallback not in ENGINES:
+            raise ValueError(f"unknown fallback engine '{self.fallback}'; choose one of: {', '.join(ENGINES)}")
+        if self.engine == "nougat" and not self.model:
+            raise ValueError("ocr.model is required for nougat: a local model folder or a hub name")
+        return self
+
+
+class OcrEngine:
+    """One OCR backend. `name` is what page provenance records."""
+
+    name = "ocr"
+
+    def __init__(self, params: OcrParams, timeout: float = 0):
+        self.params, self.timeout = params, timeout
+
+    @classmethod
+    def available(cls) -> str | None:
+        """None when usable here, else why not (a missing binary or package)."""
+        return None
+
+    def ocr(self, images: list) -> list[str]:
+        raise NotImplementedError
+
+
+def engine_class(name: str) -> type[OcrEngine]:
+    if name not in ENGINES:
+        raise KeyError(f"unknown OCR engine '{name}'; choose one of: {', '.join(ENGINES)}")
+    module, cls = ENGINES[name].split(":")
+    return getattr(importlib.import_module(module), cls)
+
+
+def make_engine(params: OcrParams, timeout: float = 0) -> OcrEngine:
+    """The configured engine, or the fallback when the first is not installed here."""
+    cls = engine_class(params.engine)
+    missing = cls.available()
+    if missing and params.fallback:
+        fallback = engine_class(params.fallback)
+        if fallback.available() is None:
+            return fallback(params, timeout)
+    if missing:
+        raise RuntimeError(f"OCR engine '{params.engine}' is not usable: {missing}")
+    return cls(params, timeout)

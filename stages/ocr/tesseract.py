@@ -1,0 +1,29 @@
+"""Tesseract through pytesseract: the CPU default.
+
+pytesseract runs the `tesseract` binary per page with a timeout, so a stuck page is
+killed by the OS. The worker process sets OMP_THREAD_LIMIT=1: with several workers,
+Tesseract's own OpenMP threads only fight each other.
+"""
+import shutil
+
+from stages.ocr import OcrEngine
+
+
+class TesseractEngine(OcrEngine):
+    name = "tesseract"
+
+    @classmethod
+    def available(cls) -> str | None:
+        try:
+            import pytesseract  # noqa: F401
+        except ImportError:
+            return "pytesseract is not installed (pip install 'curate[ocr]')"
+        if not shutil.which("tesseract"):
+            return "the tesseract binary is not on PATH (apt-get install tesseract-ocr tesseract-ocr-eng)"
+        return None
+
+    def ocr(self, images: list) -> list[str]:
+        import pytesseract
+
+        return [pytesseract.image_to_string(image, lang=self.params.lang, timeout=self.timeout or 0)
+                .replace("\x0c", "").strip() for image in images]

@@ -1,0 +1,19 @@
+"""`curate demo` trains its quality model and runs web.yaml: extract -> language -> heuristics -> quality."""
+import json
+
+from conftest import ROOT
+
+
+def test_web_spec_validates(curate):
+    assert "4 stages" in curate("validate", ROOT / "manifests/pipelines/web.yaml").stderr.replace("\n", " ")
+
+
+def test_demo_runs_the_web_pipeline_with_a_trained_model(curate, tmp_path):
+    curate("demo", "--output", tmp_path)
+    assert (tmp_path / "models" / "quality.bin").is_file()
+    manifest = json.loads((tmp_path / "web" / "manifest.json").read_text())
+    assert manifest["status"] == "ok"
+    assert [next(iter(s)) for s in manifest["spec"]["stages"]][:4] == ["extract", "language", "heuristics", "quality"]
+    for stage in manifest["stages"].values():
+        assert stage["in"] == stage["out"] + stage["rejected"]
+        assert sum(stage["rejected_by_reason"].values()) == stage["rejected"]
