@@ -53,11 +53,11 @@ def schema(out: Path = typer.Option(SCHEMA_DIR, help="Folder for the JSON Schema
 
 @contextmanager
 def stage_progress(spec):
-    """A rich progress bar per stage (tasks done / tasks) on stderr; yields the run_pipeline callbacks."""
+    """A rich progress bar per stage (tasks done / tasks, documents written) on stderr; yields the callbacks."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     columns = (SpinnerColumn(), TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-               TextColumn("tasks"), TimeElapsedColumn())
+               TextColumn("tasks"), TextColumn("{task.fields[docs]} docs"), TimeElapsedColumn())
     with Progress(*columns, console=console, transient=False) as progress:
         bars = {}
 
@@ -65,10 +65,10 @@ def stage_progress(spec):
             if bars:
                 progress.update(bars[max(bars)], completed=spec.executor.tasks)
             label = f"{index + 1}/{len(spec.stages)} {stage.name}"
-            bars[index] = progress.add_task(label, total=spec.executor.tasks)
+            bars[index] = progress.add_task(label, total=spec.executor.tasks, docs=0)
 
-        def on_progress(index, done):
-            progress.update(bars[index], completed=done)
+        def on_progress(index, done, docs):
+            progress.update(bars[index], completed=done, docs=docs)
 
         yield on_stage, on_progress
 

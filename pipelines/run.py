@@ -67,7 +67,8 @@ def input_reader(spec: PipelineSpec) -> PipelineStep:
 
 def stage_pipeline(run: StageRun) -> list[PipelineStep]:
     reader = input_reader(run.spec) if run.index == 0 else ShardReader(run.previous_output)
-    return [reader, prepared_step(run), ShardWriter(run.output, run.stage.name)]
+    return [reader, prepared_step(run), ShardWriter(run.output, run.stage.name,
+                                                    progress_folder=run.path("logs", run.stage.name, "progress"))]
 
 def prepared_step(run: StageRun) -> PipelineStep:
     """The stage's step; one that must see every document before deciding (quality `top_fraction`)
@@ -80,19 +81,28 @@ def prepared_step(run: StageRun) -> PipelineStep:
                       logging_dir=run.path("logs", f"{run.stage.name}.first-pass")).run()
     return step
 
-def completed_tasks(logs: str) -> int:
-    """Tasks of a stage that finished (datatrove's completion markers), this run or an earlier one."""
+def stage_progress(logs: str) -> tuple[int, int]:
+    """(tasks finished, documents written) of a stage so far, this run and earlier ones."""
     folder = get_datafolder(logs)
-    return len(folder.list_files("completions")) if folder.isdir("completions") else 0
+    done = len(folder.list_files("completions")) if folder.isdir("completions") else 0
+    docs = 0
+    if folder.isdir("progress"):
+        for path in folder.list_files("progress"):
+            try:
+                with folder.open(path) as f:
+                    docs += int(f.read() or 0)
+            except (OSError, ValueError):  # being rewritten right now
+                pass
+    return done, docs
 
 
 def _watch(logs: str, on_progress, stop: threading.Event, every: float = 0.5) -> None:
     while not stop.wait(every):
-        on_progress(completed_tasks(logs))
+        on_progress(*stage_progress(logs))
 
 
 def run_stage(run: StageRun, on_progress=None) -> None:
-    """One executor run; `on_progress(done_tasks)` is called from a thread while it works."""
+    """One executor run; `on_progress(done_tasks, docs)` is called from a thread while it works."""
     executor = make_executor(run.spec.executor, stage_pipeline(run), logging_dir=run.logs)
     if on_progress is None:
         executor.run()
@@ -105,7 +115,7 @@ def run_stage(run: StageRun, on_progress=None) -> None:
     finally:
         stop.set()
         watcher.join()
-    on_progress(completed_tasks(run.logs))
+    on_progress(*stage_progress(run.logs))
 
 
 class RunConflict(Exception):
@@ -141,7 +151,7 @@ def run_pipeline(spec: PipelineSpec, on_stage=None, on_progress=None) -> dict:
 
     Re-running into the same folder resumes (finished tasks are skipped), so the folder must
     hold the same spec (RunConflict otherwise). `on_stage(index, stage)` is called before each
-    stage, `on_progress(index, done_tasks)` while it runs.
+    stage, `on_progress(index, done_tasks, docs_written)` while it runs.
     """
     from pipelines.manifest import write_manifest
 
@@ -151,6 +161,7 @@ def run_pipeline(spec: PipelineSpec, on_stage=None, on_progress=None) -> dict:
         if on_stage:
             on_stage(index, stage)
         started = time.perf_counter()
-        run_stage(StageRun(spec, index), None if on_progress is None else (lambda done, i=index: on_progress(i, done)))
+        run_stage(StageRun(spec, index),
+                  None if on_progress is None else (lambda done, docs, i=index: on_progress(i, done, docs)))
         timings[stage.name] = round(time.perf_counter() - started, 3)
     return write_manifest(spec, timings)

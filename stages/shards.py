@@ -5,6 +5,8 @@
 Both are written under a temporary name and renamed when the task ends, so a
 killed task never leaves a half file that looks finished.
 """
+import time
+
 import pyarrow as pa
 import pyarrow.parquet as pq
 from datatrove.data import DocumentsPipeline
@@ -55,15 +57,28 @@ class ShardWriter(PipelineStep):
     name = "shard writer"
     type = "💽 - WRITER"
 
-    def __init__(self, output_folder: DataFolderLike, stage: str):
+    def __init__(self, output_folder: DataFolderLike, stage: str, progress_folder: DataFolderLike | None = None,
+                 progress_every: float = 2.0):
         super().__init__()
         self.folder = get_datafolder(output_folder)
         self.stage = stage
+        # documents written so far, in `<progress_folder>/<rank>` every few seconds, for progress bars
+        self.progress = get_datafolder(progress_folder) if progress_folder is not None else None
+        self.progress_every = progress_every
+
+    def report(self, rank: int, count: int) -> None:
+        with self.progress.open(f"{rank:05d}", "w") as f:
+            f.write(str(count))
 
     def run(self, data: DocumentsPipeline, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
         kept = _AtomicParquet(self.folder, part_name(rank), SHARD_SCHEMA)
         rejected = _AtomicParquet(self.folder, f"rejected/{part_name(rank)}", REJECTED_SCHEMA)
+        count, reported = 0, time.monotonic()
         for doc in data or ():
+            count += 1
+            if self.progress is not None and time.monotonic() - reported > self.progress_every:
+                self.report(rank, count)
+                reported = time.monotonic()
             row = doc_to_row(doc)
             reason = doc.metadata.get(REJECT_KEY)
             if reason is None:
@@ -75,6 +90,8 @@ class ShardWriter(PipelineStep):
                 self.stat_update("rejected", f"rejected.{reason}")
         kept.close()
         rejected.close()
+        if self.progress is not None:
+            self.report(rank, count)
         yield from ()
 
 
