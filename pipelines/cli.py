@@ -114,12 +114,15 @@ def demo(output: Path = typer.Option(Path("runs/demo"), help="Folder for the dem
     """Run every pipeline on the demo data the repo ships (set-up must have run)."""
     from pipelines.demo import run_demo
     from pipelines.manifest import RunFailed
+    from pipelines.run import RunConflict
     from pipelines.summary import print_summary
 
     try:
         manifests = run_demo(output, say=console.print)
     except RunFailed as e:
         fail(f"demo run finished but its counts do not add up: {e}", 1)
+    except RunConflict as e:
+        fail(f"{e} (the demo's specs changed since the last demo run)", 2)
     for manifest in manifests.values():
         if "stages" in manifest:
             print_summary(manifest)
