@@ -27,12 +27,15 @@ def html_id(path: str) -> str:
     return path
 
 
+_CONTROL = bytes(b for b in range(32) if b < 9 or b > 13)
+
+
 def looks_binary(data: bytes) -> bool:
     """NUL bytes or mostly control characters in the first 4 KiB: not a text page."""
     head = data[:4096]
     if b"\x00" in head:
         return True
-    control = sum(1 for b in head if b < 9 or 13 < b < 32)
+    control = len(head) - len(head.translate(None, _CONTROL))
     return control > len(head) * 0.1
 
 
