@@ -87,7 +87,7 @@ def run(
     Re-running the same command resumes: finished tasks are skipped (datatrove completion markers).
     With --json, stdout holds only the manifest."""
     from pipelines.manifest import RunFailed
-    from pipelines.run import RunConflict, run_pipeline
+    from pipelines.run import InputError, RunConflict, run_pipeline
 
     overrides = {k: v for k, v in {"input.path": input, "output": output, "executor.workers": workers,
                                    "executor.tasks": tasks}.items() if v is not None}
@@ -97,7 +97,7 @@ def run(
             manifest = run_pipeline(checked, on_stage=on_stage, on_progress=on_progress)
     except RunFailed as e:
         fail(f"run finished but its counts do not add up: {e}", 1)
-    except RunConflict as e:
+    except (RunConflict, InputError) as e:
         fail(str(e), 2)
     except Exception as e:  # a stage crashed: say so plainly, keep the traceback in the logs
         fail(f"run failed: {type(e).__name__}: {e} (see {checked.output}/logs/)", 1)

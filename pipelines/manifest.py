@@ -73,8 +73,8 @@ def input_summary(spec: PipelineSpec) -> dict:
     from pipelines.run import input_reader
     from stages.shards import list_shards
 
-    folder = get_datafolder(spec.input.path)
     reader = input_reader(spec)
+    folder = reader.folder
     files = reader.files() if hasattr(reader, "files") else list_shards(folder)
     sizes = [folder.size(p) for p in files]
     listing = hashlib.sha256("\n".join(f"{p}\t{s}" for p, s in zip(files, sizes)).encode()).hexdigest()

@@ -46,9 +46,25 @@ class StageRun:
     def previous_output(self) -> str | None:
         return self.path(self.spec.stages[self.index - 1].name) if self.index else None
 
+class InputError(Exception):
+    """The spec's input path does not exist."""
+
+
+def input_location(path: str, glob: str | None) -> tuple[str, str | None]:
+    """(folder, glob) for an input that is a folder, or a single file (its folder, its name)."""
+    folder = get_datafolder(path)
+    if folder.isdir(""):
+        return path, glob
+    if folder.fs.isfile(folder.path):
+        parent, _, name = path.rstrip("/").rpartition("/")
+        return parent or ".", name
+    raise InputError(f"input {path}: no such file or folder")
+
+
 def input_reader(spec: PipelineSpec) -> PipelineStep:
     """The reader for the spec's raw input (used by the first stage only)."""
-    inp = spec.input
+    inp = spec.input.model_copy()
+    inp.path, inp.glob = input_location(inp.path, inp.glob)
     common = dict(source=inp.source or spec.name, glob=inp.glob, max_bytes=inp.max_bytes)
     if inp.format == "html":
         return HtmlFolderReader(inp.path, **common)
@@ -155,6 +171,7 @@ def run_pipeline(spec: PipelineSpec, on_stage=None, on_progress=None) -> dict:
     """
     from pipelines.manifest import write_manifest
 
+    input_location(spec.input.path, spec.input.glob)  # InputError before anything is written
     claim_output(spec)
     timings = {}
     for index, stage in enumerate(spec.stages):

@@ -74,3 +74,16 @@ def test_rerun_into_a_folder_of_another_spec_is_refused(curate, tmp_path):
     result = curate("run", SPEC, "--output", out, "--tasks", 2, check=False)
     assert result.returncode == 2 and "different spec (changed: executor)" in result.stderr
     assert "--output" in result.stderr
+
+
+def test_single_file_input_and_missing_input(curate, tmp_path):
+    spec = write_spec(tmp_path, "format: html", "format: warc")
+    out = tmp_path / "run"
+    manifest = json.loads(curate("run", spec, "--input", ROOT / "manifests/demo/warc/demo.warc.gz",
+                                 "--output", out, "--json").stdout)
+    assert manifest["input"]["files"] == 1 and manifest["stages"]["extract"]["in"] == 5
+    ids = pq.read_table(out / "extract" / "part-00000.parquet").column("id").to_pylist()
+    assert ids[0].startswith("demo.warc.gz#")
+    result = curate("run", spec, "--input", tmp_path / "nowhere", "--output", tmp_path / "run2", check=False)
+    assert result.returncode == 2 and "no such file or folder" in result.stderr
+    assert not (tmp_path / "run2").exists()
