@@ -7,6 +7,8 @@ import importlib
 
 STAGES: dict[str, str] = {
     "extract": "stages.extract:HtmlExtractor",
+    "exact_dedupe": "stages.dedupe.exact_dedupe:ExactDeduper",
+    "minhash_dedupe": "stages.dedupe.minhash_dedupe:MinHashDeduper",
 }
 
 
