@@ -56,6 +56,9 @@ def run(
     workers: Optional[int] = typer.Option(None, help="Tasks run at once"),
     tasks: Optional[int] = typer.Option(None, help="Number of shards of work"),
     as_json: bool = typer.Option(False, "--json", help="Print the manifest as JSON"),
+    index: Optional[str] = typer.Option(None, "--index", help="Dedupe against (and add to) this index "
+                                        "folder: sets `index` of every minhash_dedupe stage"),
+    sets: list[str] = typer.Option([], "--set", help="Override a top-level spec key: --set input.text_key=body"),
 ):
     """Run a pipeline spec, stage by stage, and write manifest.json into the run folder."""
     from pipelines.manifest import RunFailed
@@ -63,7 +66,21 @@ def run(
 
     overrides = {k: v for k, v in {"input.path": input, "output": output, "executor.workers": workers,
                                    "executor.tasks": tasks}.items() if v is not None}
+    for item in sets:
+        key, sep, value = item.partition("=")
+        if not sep:
+            fail(f"--set takes KEY=VALUE, got '{item}'", 2)
+        import yaml
+
+        overrides[key] = yaml.safe_load(value)
     checked = spec_or_exit(spec, overrides)
+    if index is not None:
+        from pipelines.dedupe_index import apply_index
+
+        try:
+            checked = apply_index(checked, index)
+        except SpecError as e:
+            fail(str(e), 2)
     try:
         manifest = run_pipeline(checked, on_stage=lambda i, s: console.print(
             f"[bold]stage {i + 1}/{len(checked.stages)}[/] {s.name}"))

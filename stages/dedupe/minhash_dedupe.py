@@ -41,6 +41,9 @@ class MinHashParams(StageParams):
                                               "stages.dedupe.shingle_hash.shingle_hash32) or 'sha1' (datasketch's default)")
     bands: int | None = Field(None, description="LSH bands (default: datasketch's optimum for threshold)")
     rows: int | None = Field(None, description="Rows per band (default: datasketch's optimum)")
+    false_positive_weight: float | None = Field(
+        None, gt=0, lt=1, description="datasketch MinHashLSH `weights[0]` for choosing bands/rows (default 0.05 "
+        "with verify: favour recall, verification drops the extra candidates; 0.5 without)")
     verify: bool = Field(True, description="Check candidate clusters with true shingle Jaccard")
     verify_max_cluster: int = Field(100, ge=2, description="Larger clusters are kept unverified")
     keep: list[Literal["quality_score", "length", "id"]] = Field(
@@ -52,6 +55,14 @@ class MinHashParams(StageParams):
 
 def _hasher(p: MinHashParams) -> MinHasher:
     return MinHasher(num_perm=p.num_perm, ngram=p.ngram, seed=p.seed, hashfunc=p.hashfunc)
+
+
+def band_rows(p: MinHashParams) -> tuple[int, int]:
+    """(bands, rows): as given, else datasketch's optimum for the threshold and weights."""
+    if p.bands and p.rows:
+        return p.bands, p.rows
+    fp = p.false_positive_weight or (0.05 if p.verify else 0.5)
+    return lsh_params(p.threshold, p.num_perm, fp, 1 - fp)
 
 
 def _index_params(p: MinHashParams) -> dict:
@@ -119,7 +130,7 @@ class MinHashClusters(PipelineStep):
 
     def run(self, data: DocumentsPipeline = None, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
         p = self.params
-        bands, rows = (p.bands, p.rows) if p.bands and p.rows else lsh_params(p.threshold, p.num_perm)
+        bands, rows = band_rows(p)
         files = task_files(self.work, SIGS)
         meta = [read_table(self.work, path, ["row", "id", "length", "quality"]) for _, path in files]
         run_ids = [i for t in meta for i in t.column("id").to_pylist()]
