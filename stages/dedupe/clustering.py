@@ -53,6 +53,8 @@ def verify_components(roots: np.ndarray, similar: Callable[[int, int], bool], ma
 
 def choose_keepers(roots: np.ndarray, members: np.ndarray, sort_keys: list[np.ndarray]) -> np.ndarray:
     """Keeper id of each member's cluster: the member sorting first by `sort_keys` (primary first)."""
+    if not len(members):
+        return np.zeros(0, np.int64)
     order = np.lexsort([*reversed(sort_keys), roots[members]])
     ordered = members[order]
     first = np.concatenate(([True], roots[ordered][1:] != roots[ordered][:-1]))

@@ -1,4 +1,4 @@
-"""A persisted MinHash index of released documents (`index: DIR`): ids and signatures.
+"""A persisted MinHash index of released documents (`index: DIR`): ids, signatures, shingle hashes.
 
 A run loads every `part-*.parquet` in DIR (signatures made with the same
 num_perm, seed, ngram and hashfunc, checked against `params.json`) and rejects
@@ -42,21 +42,31 @@ class MinHashIndex:
     def load(self, exclude_key: str | None = None) -> tuple[list[str], np.ndarray]:
         """(ids, uint32 signatures[n, num_perm]) of every indexed document."""
         self._check()
-        ids, sigs = [], []
+        ids, sigs, self._starts, self._paths, self._cache = [], [], [0], [], {}
         num_perm = self.params["num_perm"]
         for path in self.parts(exclude_key):
-            table = read_table(self.folder, path)
+            table = read_table(self.folder, path, ["id", "sig"])
             ids.extend(table.column("id").to_pylist())
+            self._paths.append(path)
+            self._starts.append(len(ids))
             sigs.append(sig_matrix(table.column("sig").combine_chunks(), num_perm))
         return ids, np.concatenate(sigs) if sigs else np.zeros((0, num_perm), np.uint32)
 
-    def add(self, key: str, ids: list[str], sigs: np.ndarray) -> None:
+    def shingles(self, i: int) -> np.ndarray:
+        """Shingle hashes of the i-th loaded document (its part file's column is read on first use)."""
+        k = int(np.searchsorted(self._starts, i, side="right")) - 1
+        if k not in self._cache:
+            self._cache[k] = read_table(self.folder, self._paths[k], ["shingles"]).column("shingles").combine_chunks()
+        return np.frombuffer(self._cache[k][i - self._starts[k]].as_py(), dtype=np.uint32)
+
+    def add(self, key: str, ids: list[str], sigs: np.ndarray, shingles: list[bytes]) -> None:
         self._check()
         if not self.folder.exists("params.json"):
             with self.folder.open("params.json", "w") as f:
                 json.dump(self.params, f, sort_keys=True)
         write_table(self.folder, f"part-{key}.parquet",
-                    pa.table({"id": pa.array(ids, pa.string()), "sig": sig_array(sigs)}))
+                    pa.table({"id": pa.array(ids, pa.string()), "sig": sig_array(sigs),
+                              "shingles": pa.array(shingles, pa.large_binary())}))
 
 
 def sig_array(sigs: np.ndarray) -> pa.Array:

@@ -146,7 +146,8 @@ class MinHashClusters(PipelineStep):
 
         roots = lsh_components(batches(), bands, rows)
         if p.verify:
-            roots = verify_components(roots, self._similarity(files, meta, n_run, index_sigs), p.verify_max_cluster)
+            roots = verify_components(roots, self._similarity(files, meta, n_run, index_sigs, index),
+                                      p.verify_max_cluster)
         counts = np.bincount(roots, minlength=len(roots))
         members = np.flatnonzero(counts[roots] > 1)
         all_ids = run_ids + index_ids
@@ -169,15 +170,18 @@ class MinHashClusters(PipelineStep):
         if index and p.update_index:
             kept = [i for i in range(n_run) if i not in rejected]
             sigs = np.concatenate(list(self._sig_batches(files)) or [np.zeros((0, p.num_perm), np.uint32)])
-            index.add(run_key, [run_ids[i] for i in kept], sigs[kept])
+            shingles = [b for _, path in files for b in read_table(self.work, path, ["shingles"]).column(0).to_pylist()]
+            index.add(run_key, [run_ids[i] for i in kept], sigs[kept], [shingles[i] for i in kept])
         yield from ()
 
-    def _similarity(self, files, meta, n_run: int, index_sigs: np.ndarray):
-        """similar(i, j): true shingle Jaccard for run documents, signature agreement with indexed ones."""
+    def _similarity(self, files, meta, n_run: int, index_sigs: np.ndarray, index):
+        """similar(i, j): true shingle Jaccard (signature agreement when an index lacks shingles)."""
         starts = np.cumsum([0] + [len(t) for t in meta])
         shingle_cache, sig_cache = {}, {}
 
         def shingle_set(i: int) -> np.ndarray:
+            if i >= n_run:
+                return index.shingles(i - n_run)
             if i not in shingle_cache:
                 k = int(np.searchsorted(starts, i, side="right")) - 1
                 shingle_cache.update(self._load_column(files[k][1], starts[k], "shingles"))
@@ -192,8 +196,9 @@ class MinHashClusters(PipelineStep):
             return sig_cache[i]
 
         def similar(i: int, j: int) -> bool:
-            if i < n_run and j < n_run:
-                return shingle_jaccard(shingle_set(i), shingle_set(j)) >= self.params.threshold
+            a, b = shingle_set(i), shingle_set(j)
+            if (len(a) and len(b)) or (i < n_run and j < n_run):
+                return shingle_jaccard(a, b) >= self.params.threshold
             return float(np.mean(signature(i) == signature(j))) >= self.params.threshold
 
         return similar
