@@ -16,4 +16,11 @@ def run_demo(output: Path, say=print) -> dict:
                                                  "output": str(output / "web")})
     say(f"web pipeline -> {web.output}")
     manifests["web"] = run_pipeline(web)
+    if not any(s.type == "minhash_dedupe" for s in web.stages):  # dedupe the web run's kept documents
+        last = web.stages[-1].name
+        dedupe = load_spec(PIPELINES / "dedupe.yaml", {"input.path": str(output / "web" / last),
+                                                       "input.format": "shards", "input.glob": None,
+                                                       "output": str(output / "dedupe")})
+        say(f"dedupe pipeline -> {dedupe.output}")
+        manifests["dedupe"] = run_pipeline(dedupe)
     return manifests

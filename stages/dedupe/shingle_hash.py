@@ -16,7 +16,7 @@ _Q = np.uint64(0x9E3779B97F4A7C15)  # word multiplier
 _SPACE = 32
 _MASK = (1 << 64) - 1
 _P_INV = pow(int(_P), -1, 1 << 64)
-_powers_cache: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+_powers_cache: dict = {}
 
 
 def _fmix64(h):
@@ -28,17 +28,17 @@ def _fmix64(h):
 
 
 def _powers(n: int) -> tuple[np.ndarray, np.ndarray]:
-    """P^i and P^-i mod 2^64 for i < n (grown geometrically, cached)."""
-    size = 1 << max(12, (n - 1).bit_length())
-    if size not in _powers_cache:
-        _powers_cache.clear()
-        pw = np.full(size, _P, dtype=np.uint64)
-        pw[0] = 1
-        inv = np.full(size, np.uint64(_P_INV), dtype=np.uint64)
-        inv[0] = 1
-        with np.errstate(over="ignore"):
-            _powers_cache[size] = (np.multiply.accumulate(pw), np.multiply.accumulate(inv))
-    return _powers_cache[size]
+    """P^i and P^-i mod 2^64 for i < n (the cache only grows, geometrically)."""
+    if _powers_cache and _powers_cache["size"] >= n:
+        return _powers_cache["pw"], _powers_cache["inv"]
+    size = 1 << max(16, (n - 1).bit_length())
+    pw = np.full(size, _P, dtype=np.uint64)
+    pw[0] = 1
+    inv = np.full(size, np.uint64(_P_INV), dtype=np.uint64)
+    inv[0] = 1
+    with np.errstate(over="ignore"):
+        _powers_cache.update(size=size, pw=np.multiply.accumulate(pw), inv=np.multiply.accumulate(inv))
+    return _powers_cache["pw"], _powers_cache["inv"]
 
 
 def word_hashes(buf: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
