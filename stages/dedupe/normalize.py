@@ -19,7 +19,7 @@ def normalized_bytes(text: str) -> bytes:
         for ch in _UNICODE_PUNCT:
             if ch in t:
                 t = t.replace(ch, " ")
-    return t.encode("utf-8", "replace").translate(_ASCII_TABLE)
+    return t.encode("utf-8", "replace").translate(_ASCII_TABLE).strip()
 
 
 def words(text: str) -> list[bytes]:

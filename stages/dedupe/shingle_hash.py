@@ -43,14 +43,22 @@ def _powers(n: int) -> tuple[np.ndarray, np.ndarray]:
 
 def word_hashes(buf: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(hash, start offset) of every space-separated word of a uint8 buffer."""
-    is_space = buf == _SPACE
-    edges = np.flatnonzero(np.diff(np.concatenate(([True], is_space, [True])).view(np.int8)))
-    starts, ends = edges[0::2], edges[1::2]
+    n = len(buf)
+    if not n:
+        return np.zeros(0, np.uint64), np.zeros(0, np.int64)
+    is_word = buf != _SPACE
+    starts = np.flatnonzero(is_word[1:] > is_word[:-1]) + 1
+    ends = np.flatnonzero(is_word[1:] < is_word[:-1]) + 1
+    if is_word[0]:
+        starts = np.concatenate(([0], starts))
+    if is_word[-1]:
+        ends = np.concatenate((ends, [n]))
     if not len(starts):
         return np.zeros(0, np.uint64), starts
-    pw, inv = _powers(len(buf) + 1)
-    prefix = np.zeros(len(buf) + 1, dtype=np.uint64)
-    np.cumsum(buf.astype(np.uint64) * pw[:len(buf)], out=prefix[1:])
+    pw, inv = _powers(n + 1)
+    prefix = np.empty(n + 1, dtype=np.uint64)
+    prefix[0] = 0
+    np.cumsum(np.multiply(buf, pw[:n], dtype=np.uint64), out=prefix[1:])
     return _fmix64((prefix[ends] - prefix[starts]) * inv[starts]), starts
 
 
@@ -76,9 +84,9 @@ def ngram_hashes(encoded: list[bytes], n: int) -> tuple[np.ndarray, np.ndarray]:
         wh, starts = word_hashes(buf)
     # which text each word belongs to: texts start at known byte offsets
     text_starts = np.cumsum([0] + [len(e) + 1 for e in encoded[:-1]])
-    doc = np.searchsorted(text_starts, starts, side="right") - 1
-    counts = np.bincount(doc, minlength=len(texts)) if len(doc) else np.zeros(len(texts), np.int64)
-    word_off = np.concatenate(([0], np.cumsum(counts)))
+    word_off = np.append(np.searchsorted(starts, text_starts), len(starts))  # first word of each text
+    counts = np.diff(word_off)
+    doc = np.repeat(np.arange(len(texts)), counts)
     out, sizes = [], np.zeros(len(texts), np.int64)
     with np.errstate(over="ignore"):
         full = combine(wh, n) if len(wh) >= n else np.zeros(0, np.uint32)
