@@ -11,9 +11,10 @@ import json
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.parquet as pq
 from datatrove.io import get_datafolder
 
-from stages.dedupe.work import read_table, write_table
+from stages.dedupe.work import read_table
 
 
 class IndexMismatch(ValueError):
@@ -59,14 +60,19 @@ class MinHashIndex:
             self._cache[k] = read_table(self.folder, self._paths[k], ["shingles"]).column("shingles").combine_chunks()
         return np.frombuffer(self._cache[k][i - self._starts[k]].as_py(), dtype=np.uint32)
 
-    def add(self, key: str, ids: list[str], sigs: np.ndarray, shingles: list[bytes]) -> None:
+    def add(self, key: str, tables) -> None:
+        """Write tables (id, sig, shingles) of kept documents as one part, streamed (atomic rename)."""
         self._check()
         if not self.folder.exists("params.json"):
             with self.folder.open("params.json", "w") as f:
                 json.dump(self.params, f, sort_keys=True)
-        write_table(self.folder, f"part-{key}.parquet",
-                    pa.table({"id": pa.array(ids, pa.string()), "sig": sig_array(sigs),
-                              "shingles": pa.array(shingles, pa.large_binary())}))
+        name = f"part-{key}.parquet"
+        schema = pa.schema([("id", pa.string()), ("sig", pa.binary(4 * self.params["num_perm"])),
+                            ("shingles", pa.large_binary())])
+        with self.folder.open(f".tmp-{name}", "wb") as f, pq.ParquetWriter(f, schema, compression="zstd") as w:
+            for table in tables:
+                w.write_table(table.select(["id", "sig", "shingles"]).cast(schema))
+        self.folder.mv(f".tmp-{name}", name)
 
 
 def sig_array(sigs: np.ndarray) -> pa.Array:

@@ -146,8 +146,8 @@ class MinHashClusters(PipelineStep):
 
         roots = lsh_components(batches(), bands, rows)
         if p.verify:
-            roots = verify_components(roots, self._similarity(files, meta, n_run, index_sigs, index),
-                                      p.verify_max_cluster)
+            similar = self._similarity(files, np.cumsum([0] + [len(t) for t in meta]), roots, n_run, index_sigs, index)
+            roots = verify_components(roots, similar, p.verify_max_cluster)
         counts = np.bincount(roots, minlength=len(roots))
         members = np.flatnonzero(counts[roots] > 1)
         all_ids = run_ids + index_ids
@@ -168,48 +168,59 @@ class MinHashClusters(PipelineStep):
                 "duplicate_of": pa.array(dup_of, pa.string()), "cluster_size": counts[roots[mem]].astype(np.int32)}))
             self.stat_update("near_duplicate", value=sum(d is not None for d in dup_of))
         if index and p.update_index:
-            kept = [i for i in range(n_run) if i not in rejected]
-            sigs = np.concatenate(list(self._sig_batches(files)) or [np.zeros((0, p.num_perm), np.uint32)])
-            shingles = [b for _, path in files for b in read_table(self.work, path, ["shingles"]).column(0).to_pylist()]
-            index.add(run_key, [run_ids[i] for i in kept], sigs[kept], [shingles[i] for i in kept])
+            index.add(run_key, self._kept_tables(files, starts, rejected))
         yield from ()
 
-    def _similarity(self, files, meta, n_run: int, index_sigs: np.ndarray, index):
-        """similar(i, j): true shingle Jaccard (signature agreement when an index lacks shingles)."""
-        starts = np.cumsum([0] + [len(t) for t in meta])
-        shingle_cache, sig_cache = {}, {}
+    def _kept_tables(self, files, starts, rejected: set):
+        """(id, sig, shingles) of the run's kept documents, one task file at a time."""
+        for k, (_, path) in enumerate(files):
+            table = read_table(self.work, path, ["id", "sig", "shingles"])
+            keep = np.array([starts[k] + i not in rejected for i in range(len(table))], dtype=bool)
+            yield table.filter(pa.array(keep))
+
+    def _similarity(self, files, starts, roots: np.ndarray, n_run: int, index_sigs: np.ndarray, index):
+        """similar(i, j): true shingle Jaccard (signature agreement when an indexed document lacks shingles).
+
+        Only the documents verification will look at (members of clusters up to
+        verify_max_cluster) have their shingles read, a row group at a time.
+        """
+        sizes = np.bincount(roots, minlength=len(roots))[roots]
+        needed = np.flatnonzero((sizes > 1) & (sizes <= self.params.verify_max_cluster))
+        needed = needed[needed < n_run]
+        shingle_sets = self._gather(files, starts, needed, "shingles")
+        sigs = self._gather(files, starts, needed, "sig") if len(index_sigs) else {}
 
         def shingle_set(i: int) -> np.ndarray:
-            if i >= n_run:
-                return index.shingles(i - n_run)
-            if i not in shingle_cache:
-                k = int(np.searchsorted(starts, i, side="right")) - 1
-                shingle_cache.update(self._load_column(files[k][1], starts[k], "shingles"))
-            return shingle_cache[i]
-
-        def signature(i: int) -> np.ndarray:
-            if i >= n_run:
-                return index_sigs[i - n_run]
-            if i not in sig_cache:
-                k = int(np.searchsorted(starts, i, side="right")) - 1
-                sig_cache.update(self._load_column(files[k][1], starts[k], "sig"))
-            return sig_cache[i]
+            return index.shingles(i - n_run) if i >= n_run else shingle_sets[i]
 
         def similar(i: int, j: int) -> bool:
             a, b = shingle_set(i), shingle_set(j)
             if (len(a) and len(b)) or (i < n_run and j < n_run):
                 return shingle_jaccard(a, b) >= self.params.threshold
-            return float(np.mean(signature(i) == signature(j))) >= self.params.threshold
+            sa, sb = (index_sigs[x - n_run] if x >= n_run else sigs[x] for x in (i, j))
+            return float(np.mean(sa == sb)) >= self.params.threshold
 
         return similar
 
-    def _load_column(self, path: str, start: int, column: str) -> dict:
-        """A whole task file's column, loaded once the first time one of its documents is verified."""
-        col = read_table(self.work, path, [column]).column(column).combine_chunks()
-        if column == "sig":
-            mat = sig_matrix(col, self.params.num_perm)
-            return {start + i: mat[i] for i in range(len(mat))}
-        return {start + i: np.frombuffer(b, dtype=np.uint32) for i, b in enumerate(col.to_pylist())}
+    def _gather(self, files, starts, needed: np.ndarray, column: str) -> dict:
+        """{global id: value} of one column for the `needed` ids, streaming each file's row groups."""
+        out = {}
+        for k, (_, path) in enumerate(files):
+            lo, hi = int(starts[k]), int(starts[k + 1])
+            local = np.sort(needed[(needed >= lo) & (needed < hi)]) - lo
+            if not len(local):
+                continue
+            pos = 0
+            with self.work.open(path, "rb") as f:
+                for batch in pq.ParquetFile(f).iter_batches(columns=[column], batch_size=8192):
+                    sel = local[(local >= pos) & (local < pos + len(batch))]
+                    if len(sel):
+                        col = batch.column(0).take(pa.array(sel - pos))
+                        values = sig_matrix(col, self.params.num_perm) if column == "sig" else \
+                            [np.frombuffer(v, dtype=np.uint32) for v in col.to_pylist()]
+                        out.update(zip((lo + sel).tolist(), values))
+                    pos += len(batch)
+        return out
 
     def _sort_keys(self, members: np.ndarray, meta, n_run: int, all_ids: list) -> list[np.ndarray]:
         """Sort keys (first = primary) for the keeper rule; indexed documents always win."""
