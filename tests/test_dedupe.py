@@ -73,6 +73,9 @@ def run_dedupe(curate, dump, out, *extra):
 
 def test_planted_near_duplicates_precision_recall_determinism_resume(curate, tmp_path):
     ids, texts, groups = planted_corpus(n_originals=240, n_dup_groups=80, seed=5)
+    ids.append("shouted")  # an exact duplicate once case and punctuation are normalised
+    texts.append(texts[0].upper().replace(". ", "! "))
+    groups["shouted"] = groups.get(ids[0], ids[0])
     dump = tmp_path / "dump"
     write_dump(dump, ids, texts)
     manifest = run_dedupe(curate, dump, tmp_path / "run")
@@ -84,6 +87,8 @@ def test_planted_near_duplicates_precision_recall_determinism_resume(curate, tmp
         assert row["reason"] in ("exact_duplicate", "near_duplicate") and meta["cluster_size"] >= 2
         correct += truth[row["id"]] == truth[meta["duplicate_of"]]
     planted = len(ids) - len(set(truth.values()))
+    shouted = [r for r in rejected if r["id"] == "shouted"]
+    assert shouted[0]["reason"] == "exact_duplicate" and json.loads(shouted[0]["metadata"])["duplicate_of"] == ids[0]
     precision, recall = correct / max(1, len(rejected)), correct / planted
     print(f"precision={precision:.3f} recall={recall:.3f} planted={planted} rejected={len(rejected)}")
     assert precision >= 0.98 and recall >= 0.95
@@ -113,3 +118,15 @@ def test_index_of_released_data_dedupes_a_new_crawl(curate, tmp_path):
     rows = rejected_rows(tmp_path / "run2", "minhash_dedupe")
     assert second["stages"]["minhash_dedupe"]["rejected"] == 10
     assert sorted(json.loads(r["metadata"])["duplicate_of"] for r in rows) == sorted(f"rel-{i}" for i in range(10))
+
+
+def test_keeper_is_the_highest_quality_document(curate, tmp_path):
+    corpus = Corpus(13, vocab_size=5000)
+    base = corpus.document(300)
+    texts = [corpus.variant(base, 0.003) for _ in range(3)] + [corpus.document(300)]
+    write_dump(tmp_path / "dump", ["a", "b", "c", "other"], texts, parts=1, quality=[0.2, 0.9, 0.5, 0.1])
+    manifest = run_dedupe(curate, tmp_path / "dump", tmp_path / "run", "--set", "stages=[{minhash_dedupe: {}}]")
+    rows = rejected_rows(tmp_path / "run", "minhash_dedupe")
+    assert sorted(r["id"] for r in rows) == ["a", "c"] and manifest["stages"]["minhash_dedupe"]["out"] == 2
+    assert {json.loads(r["metadata"])["duplicate_of"] for r in rows} == {"b"}
+    assert {json.loads(r["metadata"])["cluster_size"] for r in rows} == {3}
