@@ -115,13 +115,17 @@ def demo(output: Path = typer.Option(Path("runs/demo"), help="Folder for the dem
 
 @app.command()
 def bench(name: str = typer.Argument(..., help="extract"),
-          as_json: bool = typer.Option(False, "--json", help="Print the figures as JSON")):
+          as_json: bool = typer.Option(False, "--json", help="Print the figures as JSON"),
+          opts: list[str] = typer.Option([], "--opt", help="Bench option KEY=VALUE, e.g. --opt n_docs=20000")):
     """Measure a stage against the raw library doing the same work in the same run."""
     from pipelines.benches import BENCHES, run_bench
 
     if name not in BENCHES:
         fail(f"unknown bench '{name}'; choose one of: {', '.join(BENCHES)}", 2)
-    result = run_bench(name)
+    import yaml
+
+    options = {k: yaml.safe_load(v) for k, _, v in (o.partition("=") for o in opts)}
+    result = run_bench(name, **options)
     if as_json:
         print(json.dumps(result, indent=2))
     else:
