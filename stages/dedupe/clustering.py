@@ -58,8 +58,8 @@ def choose_keepers(roots: np.ndarray, members: np.ndarray, sort_keys: list[np.nd
     order = np.lexsort([*reversed(sort_keys), roots[members]])
     ordered = members[order]
     first = np.concatenate(([True], roots[ordered][1:] != roots[ordered][:-1]))
-    keeper_of_root = dict(zip(roots[ordered][first].tolist(), ordered[first].tolist()))
-    return np.array([keeper_of_root[r] for r in roots[members].tolist()], dtype=np.int64)
+    cluster_roots, cluster_keepers = roots[ordered][first], ordered[first]  # roots ascending
+    return cluster_keepers[np.searchsorted(cluster_roots, roots[members])].astype(np.int64)
 
 
 def shingle_jaccard(a: np.ndarray, b: np.ndarray) -> float:
