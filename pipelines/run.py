@@ -13,8 +13,10 @@ from datatrove.pipeline.base import PipelineStep
 
 from pipelines.executors import make_executor
 from pipelines.spec import PipelineSpec, StageSpec
+from stages.base import StagePass
 from stages.readers import HtmlFolderReader, TableReader, WarcReader
 from stages.shards import ShardReader, ShardWriter
+
 
 @dataclass
 class StageRun:
@@ -40,8 +42,17 @@ class StageRun:
         return self.path("logs", self.stage.name)
 
     @property
+    def counted_logs(self) -> str:
+        """Logs whose first step counts this stage's input: the last pass of a multi-pass stage."""
+        from pipelines.registry import stage_class
+
+        passes = getattr(stage_class(self.stage.type), "PASSES", None)
+        return f"{self.logs}/{passes[-1]}" if passes else self.logs
+
+    @property
     def previous_output(self) -> str | None:
         return self.path(self.spec.stages[self.index - 1].name) if self.index else None
+
 
 def input_reader(spec: PipelineSpec) -> PipelineStep:
     """The reader for the spec's raw input (used by the first stage only)."""
@@ -62,24 +73,32 @@ def input_reader(spec: PipelineSpec) -> PipelineStep:
                          **common)
     raise NotImplementedError(f"input format '{inp.format}' has no reader yet")
 
-def stage_pipeline(run: StageRun) -> list[PipelineStep]:
-    reader = input_reader(run.spec) if run.index == 0 else ShardReader(run.previous_output)
-    return [reader, prepared_step(run), ShardWriter(run.output, run.stage.name)]
 
-def prepared_step(run: StageRun) -> PipelineStep:
-    """The stage's step; one that must see every document before deciding (quality `top_fraction`)
-    names a first pass over the same input, run here as its own (resumable) executor run."""
-    step = run.stage.build()
-    first_pass = getattr(step, "first_pass", None)
-    if first_pass is not None and (first := first_pass(run.output)) is not None:
-        reader = input_reader(run.spec) if run.index == 0 else ShardReader(run.previous_output)
-        make_executor(run.spec.executor, [reader, first],
-                      logging_dir=run.path("logs", f"{run.stage.name}.first-pass")).run()
-    return step
+def stage_reader(run: StageRun) -> PipelineStep:
+    return input_reader(run.spec) if run.index == 0 else ShardReader(run.previous_output)
+
+
+def stage_pipeline(run: StageRun) -> list[PipelineStep]:
+    return [stage_reader(run), run.stage.build(), ShardWriter(run.output, run.stage.name)]
+
+
+def stage_passes(run: StageRun) -> list[StagePass]:
+    """The executor runs of a stage: one, or those a multi-pass stage (e.g. dedupe) declares."""
+    stage = run.stage.build()
+    if hasattr(stage, "passes"):
+        return stage.passes(lambda: stage_reader(run), run.output, run.stage.name)
+    return [StagePass("", [stage_reader(run), stage, ShardWriter(run.output, run.stage.name)])]
+
 
 def run_stage(run: StageRun) -> None:
-    executor = make_executor(run.spec.executor, stage_pipeline(run), logging_dir=run.logs)
-    executor.run()
+    for one in stage_passes(run):  # each pass: own logs (logs/<stage>/<pass>/) and completion markers
+        executor_spec = run.spec.executor
+        if one.tasks is not None:
+            executor_spec = executor_spec.model_copy(update={"tasks": one.tasks,
+                                                             "workers": min(executor_spec.workers, one.tasks)})
+        logs = f"{run.logs}/{one.name}" if one.name else run.logs
+        make_executor(executor_spec, one.pipeline, logging_dir=logs).run()
+
 
 def run_pipeline(spec: PipelineSpec, on_stage=None) -> dict:
     """Run every stage in order, then write and check the manifest (raises RunFailed)."""
