@@ -8,7 +8,7 @@ probability). DCLM's released classifiers load unchanged, and so do models from
 Keeping by `threshold` is a per-document decision. Keeping the `top_fraction` of the
 run needs every score first, so the stage then runs in two passes over its input,
 each a normal datatrove run (resumable on its own):
-  1. `first_pass()` gives a step that scores every document and writes the scores of
+  1. a scoring pass (see `passes()`) scores every document and writes the scores of
      task `rank` to `<stage>/scores/rank-<rank>.npy`;
   2. the filter itself reads all those files, sorts the scores (descending, a stable
      total order) and keeps documents scoring >= the score at position
@@ -26,7 +26,8 @@ from pydantic import Field, model_validator
 
 from filters.batching import BatchedStage
 from filters.fasttext_model import load_model, one_line, predict
-from stages.base import StageParams
+from stages.base import StageParams, StagePass
+from stages.shards import ShardWriter
 from stages.schema import is_rejected, reject
 
 LABEL_PREFIX = "__label__"
@@ -55,7 +56,7 @@ class FastTextQualityFilter(BatchedStage):
 
     def __init__(self, params=None, **kwargs):
         super().__init__(params, **kwargs)
-        self.scores_folder = None  # set by first_pass() when keeping a top fraction
+        self.scores_folder = None  # set by passes() when keeping a top fraction
         self._cut = None
 
     @property
@@ -84,12 +85,13 @@ class FastTextQualityFilter(BatchedStage):
             out = [dict(zip(label, map(float, prob))).get(wanted, 0.0) for label, prob in zip(labels, probs)]
         return [min(max(score, 0.0), 1.0) for score in out]
 
-    def first_pass(self, stage_folder: str) -> PipelineStep | None:
-        """The scoring pass to run over the whole input before this filter, or None when not needed."""
+    def passes(self, make_reader, output: str, stage_name: str) -> list[StagePass]:
+        """One filtering pass, preceded by a scoring pass when keeping a top fraction."""
+        filtering = StagePass("", [make_reader(), self, ShardWriter(output, stage_name)])
         if self.params.top_fraction is None:
-            return None
-        self.scores_folder = f"{stage_folder.rstrip('/')}/{SCORES_DIR}"
-        return QualityScoresWriter(self, self.scores_folder)
+            return [filtering]
+        self.scores_folder = f"{output.rstrip('/')}/{SCORES_DIR}"
+        return [StagePass("scores", [make_reader(), QualityScoresWriter(self, self.scores_folder)]), filtering]
 
     @property
     def cut(self) -> float:

@@ -81,6 +81,9 @@ def run(
     workers: Optional[int] = typer.Option(None, help="Tasks run at once"),
     tasks: Optional[int] = typer.Option(None, help="Number of shards of work"),
     as_json: bool = typer.Option(False, "--json", help="Print the manifest as JSON"),
+    index: Optional[str] = typer.Option(None, "--index", help="Dedupe against (and add to) this index "
+                                        "folder: sets `index` of every minhash_dedupe stage"),
+    sets: list[str] = typer.Option([], "--set", help="Override a top-level spec key: --set input.text_key=body"),
 ):
     """Run a pipeline spec, stage by stage, and write manifest.json into the run folder.
 
@@ -91,7 +94,21 @@ def run(
 
     overrides = {k: v for k, v in {"input.path": input, "output": output, "executor.workers": workers,
                                    "executor.tasks": tasks}.items() if v is not None}
+    for item in sets:
+        key, sep, value = item.partition("=")
+        if not sep:
+            fail(f"--set takes KEY=VALUE, got '{item}'", 2)
+        import yaml
+
+        overrides[key] = yaml.safe_load(value)
     checked = spec_or_exit(spec, overrides)
+    if index is not None:
+        from pipelines.dedupe_index import apply_index
+
+        try:
+            checked = apply_index(checked, index)
+        except SpecError as e:
+            fail(str(e), 2)
     try:
         with stage_progress(checked) as (on_stage, on_progress):
             manifest = run_pipeline(checked, on_stage=on_stage, on_progress=on_progress)
@@ -134,14 +151,18 @@ def demo(output: Path = typer.Option(Path("runs/demo"), help="Folder for the dem
 
 @app.command()
 def bench(name: str = typer.Argument(..., help="extract"),
-          as_json: bool = typer.Option(False, "--json", help="Print the figures as JSON")):
+          as_json: bool = typer.Option(False, "--json", help="Print the figures as JSON"),
+          opts: list[str] = typer.Option([], "--opt", help="Bench option KEY=VALUE, e.g. --opt n_docs=20000")):
     """Measure a stage against the raw library doing the same work in the same run."""
     from pipelines.benches import BENCHES, run_bench
 
     if name not in BENCHES:
         fail(f"unknown bench '{name}'; choose one of: {', '.join(BENCHES)}", 2)
+    import yaml
+
+    options = {k: yaml.safe_load(v) for k, _, v in (o.partition("=") for o in opts)}
     with console.status(f"bench {name}: measuring the stage and the raw library..."):
-        result = run_bench(name)
+        result = run_bench(name, **options)
     if as_json:
         print(json.dumps(result, indent=2))
     else:

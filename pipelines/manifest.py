@@ -90,7 +90,7 @@ def stage_counts(spec: PipelineSpec, index: int, previous_out: int | None) -> di
     kept = shard_files(folder, "part-*.parquet")
     rejected = shard_files(folder, "rejected/part-*.parquet")
     reasons = rejected_reasons(folder)
-    n_in = previous_out if previous_out is not None else reader_count(get_datafolder(run.logs))
+    n_in = previous_out if previous_out is not None else reader_count(get_datafolder(run.counted_logs))
     n_out = sum(f["rows"] for f in kept)
     return {"stage": run.stage.type, "in": n_in, "out": n_out, "rejected": sum(reasons.values()),
             "rejected_by_reason": dict(sorted(reasons.items())), "files": kept + rejected}

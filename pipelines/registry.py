@@ -11,6 +11,8 @@ STAGES: dict[str, str] = {
     "heuristics": "filters.heuristics:HeuristicFilter",
     "quality": "filters.quality:FastTextQualityFilter",
     "pdf": "stages.pdf:PdfExtractor",
+    "exact_dedupe": "stages.dedupe.exact_dedupe:ExactDeduper",
+    "minhash_dedupe": "stages.dedupe.minhash_dedupe:MinHashDeduper",
 }
 
 

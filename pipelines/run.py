@@ -16,8 +16,10 @@ from datatrove.pipeline.base import PipelineStep
 
 from pipelines.executors import make_executor
 from pipelines.spec import PipelineSpec, StageSpec
+from stages.base import StagePass
 from stages.readers import HtmlFolderReader, TableReader, WarcReader
 from stages.shards import ShardReader, ShardWriter
+
 
 @dataclass
 class StageRun:
@@ -43,8 +45,17 @@ class StageRun:
         return self.path("logs", self.stage.name)
 
     @property
+    def counted_logs(self) -> str:
+        """Logs whose first step counts this stage's input: the last pass of a multi-pass stage."""
+        from pipelines.registry import stage_class
+
+        passes = getattr(stage_class(self.stage.type), "PASSES", None)
+        return f"{self.logs}/{passes[-1]}" if passes else self.logs
+
+    @property
     def previous_output(self) -> str | None:
         return self.path(self.spec.stages[self.index - 1].name) if self.index else None
+
 
 class InputError(Exception):
     """The spec's input path does not exist."""
@@ -81,26 +92,31 @@ def input_reader(spec: PipelineSpec) -> PipelineStep:
                          **common)
     raise NotImplementedError(f"input format '{inp.format}' has no reader yet")
 
+
+def stage_reader(run: StageRun) -> PipelineStep:
+    return input_reader(run.spec) if run.index == 0 else ShardReader(run.previous_output)
+
+
+def stage_writer(run: StageRun) -> ShardWriter:
+    return ShardWriter(run.output, run.stage.name, progress_folder=run.path("logs", run.stage.name, "progress"))
+
+
 def stage_pipeline(run: StageRun) -> list[PipelineStep]:
-    reader = input_reader(run.spec) if run.index == 0 else ShardReader(run.previous_output)
-    return [reader, prepared_step(run), ShardWriter(run.output, run.stage.name,
-                                                    progress_folder=run.path("logs", run.stage.name, "progress"))]
+    return [stage_reader(run), run.stage.build(), stage_writer(run)]
 
-def prepared_step(run: StageRun) -> PipelineStep:
-    """The stage's step; one that must see every document before deciding (quality `top_fraction`)
-    names a first pass over the same input, run here as its own (resumable) executor run."""
-    step = run.stage.build()
-    first_pass = getattr(step, "first_pass", None)
-    if first_pass is not None and (first := first_pass(run.output)) is not None:
-        reader = input_reader(run.spec) if run.index == 0 else ShardReader(run.previous_output)
-        make_executor(run.spec.executor, [reader, first],
-                      logging_dir=run.path("logs", f"{run.stage.name}.first-pass")).run()
-    return step
 
-def stage_progress(logs: str) -> tuple[int, int]:
-    """(tasks finished, documents written) of a stage so far, this run and earlier ones."""
-    folder = get_datafolder(logs)
-    done = len(folder.list_files("completions")) if folder.isdir("completions") else 0
+def stage_passes(run: StageRun) -> list[StagePass]:
+    """The executor runs of a stage: one, or those a multi-pass stage (e.g. dedupe) declares."""
+    stage = run.stage.build()
+    if hasattr(stage, "passes"):
+        return stage.passes(lambda: stage_reader(run), run.output, run.stage.name)
+    return [StagePass("", [stage_reader(run), stage, stage_writer(run)])]
+
+
+def stage_progress(run: StageRun) -> tuple[int, int]:
+    """(tasks finished in the stage's last pass, documents written) so far, this run and earlier ones."""
+    done_folder, folder = get_datafolder(run.counted_logs), get_datafolder(run.logs)
+    done = len(done_folder.list_files("completions")) if done_folder.isdir("completions") else 0
     docs = 0
     if folder.isdir("progress"):
         for path in folder.list_files("progress"):
@@ -112,26 +128,28 @@ def stage_progress(logs: str) -> tuple[int, int]:
     return done, docs
 
 
-def _watch(logs: str, on_progress, stop: threading.Event, every: float = 0.5) -> None:
+def _watch(run: StageRun, on_progress, stop: threading.Event, every: float = 0.5) -> None:
     while not stop.wait(every):
-        on_progress(*stage_progress(logs))
+        on_progress(*stage_progress(run))
 
 
 def run_stage(run: StageRun, on_progress=None) -> None:
-    """One executor run; `on_progress(done_tasks, docs)` is called from a thread while it works."""
-    executor = make_executor(run.spec.executor, stage_pipeline(run), logging_dir=run.logs)
-    if on_progress is None:
-        executor.run()
-        return
+    """The stage's executor runs; `on_progress(done_tasks, docs)` is called from a thread while they work."""
     stop = threading.Event()
-    watcher = threading.Thread(target=_watch, args=(run.logs, on_progress, stop), daemon=True)
-    watcher.start()
+    if on_progress is not None:
+        threading.Thread(target=_watch, args=(run, on_progress, stop), daemon=True).start()
     try:
-        executor.run()
+        for one in stage_passes(run):  # each pass: own logs (logs/<stage>/<pass>/) and completion markers
+            executor_spec = run.spec.executor
+            if one.tasks is not None:
+                executor_spec = executor_spec.model_copy(update={"tasks": one.tasks,
+                                                                 "workers": min(executor_spec.workers, one.tasks)})
+            logs = f"{run.logs}/{one.name}" if one.name else run.logs
+            make_executor(executor_spec, one.pipeline, logging_dir=logs).run()
     finally:
         stop.set()
-        watcher.join()
-    on_progress(*stage_progress(run.logs))
+    if on_progress is not None:
+        on_progress(*stage_progress(run))
 
 
 class RunConflict(Exception):

@@ -41,3 +41,16 @@ class DocumentStage(PipelineStep):
                 doc = reject(doc, "error", f"{type(e).__name__}: {e}"[:500])
             self.stat_update("rejected" if is_rejected(doc) else "kept")
             yield doc
+
+
+class StagePass:
+    """One executor run of a multi-pass stage (e.g. signatures -> clusters -> filter).
+
+    A stage that needs several passes defines `PASSES` (their names, in order) and
+    `passes(make_reader, output, name) -> list[StagePass]`; each pass runs as its
+    own datatrove executor run with its own logs and completion markers. `tasks`
+    overrides the spec's task count (a global step such as clustering uses 1).
+    """
+
+    def __init__(self, name: str, pipeline: list, tasks: int | None = None):
+        self.name, self.pipeline, self.tasks = name, pipeline, tasks

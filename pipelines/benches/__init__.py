@@ -9,6 +9,7 @@ BENCHES = {
     "extract": "pipelines.benches.extract",
     "filters": "pipelines.benches.filters",
     "ocr": "pipelines.benches.ocr",
+    "dedupe": "pipelines.benches.dedupe",
 }
 
 
