@@ -129,14 +129,15 @@ class HtmlFolderReader(_FileReader):
         try:
             with self.folder.open(path, "rb") as f:
                 raw = f.read(self.max_bytes + 1)
-            if path.lower().endswith(".gz"):
+            if path.lower().endswith(".gz") and len(raw) <= self.max_bytes:
                 with gzip.GzipFile(fileobj=io.BytesIO(raw)) as gz:
-                    raw = gz.read(self.max_bytes + 1)
+                    raw = gz.read(self.max_bytes + 1)  # bounded: a gzip bomb stops here
         except (OSError, EOFError, zlib.error) as e:
             yield self.rejected(doc_id, "unreadable_file", f"{type(e).__name__}: {e}", path=path)
             return
         if not raw.strip():
-            yield self.rejected(doc_id, "empty_file", "0 bytes of content", path=path)
+            yield self.rejected(doc_id, "empty_file", f"{len(raw)} bytes, all whitespace" if raw else "0 bytes",
+                                path=path)
         elif len(raw) > self.max_bytes:
             yield self.rejected(doc_id, "too_large", f"more than {self.max_bytes} bytes", path=path)
         elif looks_binary(raw):
