@@ -43,6 +43,7 @@ def test_bad_html_files_become_rejected_rows(curate, tmp_path):
         while f.tell() < 50_000_000:
             f.write(para * 1000)
         f.write("</body></html>")
+    (pages / "bomb.html.gz").write_bytes(gzip.compress(b"<html><body><p>" + b"a " * 15_000_000, 1))
     (pages / "deep.html").write_text("<html><body>" + "<div>" * 10_000 + "deep " * 50 + "</div>" * 10_000
                                      + "</body></html>")
     out = tmp_path / "run"
@@ -50,12 +51,13 @@ def test_bad_html_files_become_rejected_rows(curate, tmp_path):
     manifest = json.loads(result.stdout)  # --json: stdout is the manifest and nothing else
     check_accounting(manifest)
     extract = manifest["stages"]["extract"]
-    assert extract["in"] == 7
+    assert extract["in"] == 8
     kept, rejected = rows(out / "extract"), rows(out / "extract", rejected=True)
-    assert set(kept) | set(rejected) == {"good", "truncated", "binary", "invalid-utf8", "empty", "huge", "deep"}
+    assert set(kept) | set(rejected) == {"good", "truncated", "binary", "invalid-utf8", "empty", "huge", "deep",
+                                              "bomb"}
     assert "good" in kept and "rivers" in kept["good"]["text"]
     expected = {"truncated": "unreadable_file", "binary": "not_html", "invalid-utf8": "bad_encoding",
-                "empty": "empty_file", "huge": "too_large"}
+                "empty": "empty_file", "huge": "too_large", "bomb": "too_large"}
     for doc_id, reason in expected.items():
         assert rejected[doc_id]["reason"] == reason, rejected[doc_id]
         assert rejected[doc_id]["stage"] == "extract" and rejected[doc_id]["detail"]
