@@ -112,6 +112,11 @@ def bench(name: str = typer.Argument(..., help="extract"),
             console.print(f"{key}: {value}")
 
 
+from pipelines.mix_cli import mix_app  # noqa: E402  (mix sub-app)
+
+app.add_typer(mix_app, name="mix")
+
+
 def main():
     try:
         app()

@@ -7,6 +7,7 @@ import importlib
 
 BENCHES = {
     "extract": "pipelines.benches.extract",
+    "mix": "pipelines.benches.mix",
 }
 
 
