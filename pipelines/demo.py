@@ -16,4 +16,8 @@ def run_demo(output: Path, say=print) -> dict:
                                                  "output": str(output / "web")})
     say(f"web pipeline -> {web.output}")
     manifests["web"] = run_pipeline(web)
+    from pipelines.mix_cli import build_demo_mixes  # tokenized mixes from whatever runs exist
+
+    for name, mix in build_demo_mixes(output, say=say).items():
+        manifests[f"mix-{name}"] = mix
     return manifests

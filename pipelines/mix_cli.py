@@ -12,6 +12,7 @@ from pipelines.mix_recipe import RecipeError, leaves, load_recipe, resolve_root
 mix_app = typer.Typer(no_args_is_help=True, add_completion=False,
                       help="Tokenized pretraining/midtraining mixes from YAML recipes.")
 console = Console(stderr=True)
+MIXES = Path(__file__).resolve().parent.parent / "manifests" / "mixes"
 ROOT_HELP = "Folder that relative globs and runs start from (default: the recipe's `root`, else the current folder)"
 
 
@@ -55,6 +56,41 @@ def build_recipe(recipe, recipe_path: Path | None, root: Path | None, output: Pa
         tok, info = load_tokenizer(recipe.tokenizer, recipe_path.parent if recipe_path else None)
     lvs = leaves(recipe, resolve_root(recipe, recipe_path, root))
     return MixBuilder(recipe, lvs, tok, info, output, workers=workers, say=say).build()
+
+
+def build_demo_mixes(demo_output: Path, say=print) -> dict:
+    """Build manifests/mixes/{pretrain,midtrain}.yaml from the demo runs in `demo_output`.
+
+    Demo data is small and not every pipeline may have run: leaves with no data are dropped
+    (sibling weights renormalized) and total_tokens is lowered to what the rest can serve.
+    Mixes go to <demo_output>/mixes/<name>/; returns {name: mix manifest}.
+    """
+    from pipelines.mix_recipe import drop_empty_leaves
+    from stages.tokenize import load_tokenizer
+
+    built = {}
+    for name in ("pretrain", "midtrain"):
+        path = MIXES / f"{name}.yaml"
+        recipe = load_recipe(path)
+        tok, info = load_tokenizer(recipe.tokenizer, path.parent)
+        plan = plan_recipe(recipe, path, demo_output, tok, info)
+        keep = {r["leaf"] for r in plan["leaves"] if r["available_tokens"] > 0}
+        dropped = [r["leaf"] for r in plan["leaves"] if r["leaf"] not in keep]
+        if not keep:
+            say(f"mix {name}: skipped, no demo run has data for it yet")
+            continue
+        if dropped:
+            say(f"mix {name}: no demo data for {', '.join(dropped)}; weights renormalized")
+            recipe = drop_empty_leaves(recipe, keep)
+            plan = plan_recipe(recipe, path, demo_output, tok, info)
+        if not plan["ok"]:
+            fit = max(1, plan["max_total_tokens"] - len(plan["leaves"]))
+            say(f"mix {name}: total_tokens {recipe.total_tokens:,} -> {fit:,} to fit the demo data")
+            recipe = recipe.model_copy(update={"total_tokens": fit})
+        out = demo_output / "mixes" / name
+        say(f"mix {name} -> {out}")
+        built[name] = build_recipe(recipe, path, demo_output, out, 1, tok, info)
+    return built
 
 
 @mix_app.command()

@@ -112,7 +112,8 @@ def allocate(total_tokens: int, leaves, available: list[int]) -> list[dict]:
     rows = []
     for lf, target, avail in zip(leaves, base, available):
         epochs = target / avail if avail else math.inf
-        rows.append({"leaf": lf.name, "weight": lf.weight, "planned_tokens": target, "available_tokens": avail,
+        rows.append({"leaf": lf.name, "weight": lf.weight, "files": len(lf.files), "planned_tokens": target,
+                     "available_tokens": avail,
                      "epochs": epochs, "max_epochs": lf.max_epochs, "ok": epochs <= lf.max_epochs + 1e-9})
     return rows
 
@@ -120,7 +121,9 @@ def allocate(total_tokens: int, leaves, available: list[int]) -> list[dict]:
 def shortfalls(rows: list[dict], total_tokens: int) -> list[str]:
     msgs = []
     for r in rows:
-        if not r["ok"]:
+        if not r["ok"] and not r["files"]:
+            msgs.append(f"source '{r['leaf']}' has no input: its glob/run matches no part-*.parquet shard")
+        elif not r["ok"]:
             cap = int(r["available_tokens"] * r["max_epochs"])
             msgs.append(f"source '{r['leaf']}' is short: it must give {r['planned_tokens']:,} tokens "
                         f"(weight {r['weight']:.4g} of {total_tokens:,}) but has {r['available_tokens']:,} "
@@ -171,7 +174,7 @@ def plan_mix(recipe, leaves, tok, info, sample_docs: int = SAMPLE_DOCS) -> dict:
         exact = unknown == 0 or sampled == unknown
         tokens = exact_tokens + int(round(est_tokens))
         available.append(tokens)
-        details.append({"files": len(lf.files), "documents": exact_docs + int(round(est_docs)),
+        details.append({"documents": exact_docs + int(round(est_docs)),
                         "counted": "exact" if exact else "estimated",
                         "how": ("n_tokens column" if unknown == 0 else
                                 f"tokenized {'all' if exact else f'a sample of {sampled} of'} {unknown} rows"
