@@ -104,9 +104,14 @@ def validate(recipe: Path):
 def plan(recipe: Path, root: Optional[Path] = typer.Option(None, "--root", help=ROOT_HELP),
          as_json: bool = typer.Option(False, "--json", help="Print the plan as JSON")):
     """Tokens available and to take per source, epochs; exit 2 when a source is short."""
+    from stages.mix import MixError
+
     r = _recipe(recipe)
     tok, info = _tokenizer(r, recipe)
-    result = plan_recipe(r, recipe, root, tok, info)
+    try:
+        result = plan_recipe(r, recipe, root, tok, info)
+    except MixError as e:
+        _fail(str(e), 2)
     if as_json:
         print(json.dumps(result, indent=2))
     else:
@@ -115,7 +120,7 @@ def plan(recipe: Path, root: Optional[Path] = typer.Option(None, "--root", help=
             table.add_column(col)
         for row in result["leaves"]:
             table.add_row(row["leaf"], f"{row['weight']:.4g}", f"{row['available_tokens']:,}", row["counted"],
-                          f"{row['planned_tokens']:,}", f"{row['epochs']:.3f}", f"{row['max_epochs']:g}",
+                          f"{row['planned_tokens']:,}", "-" if row["epochs"] is None else f"{row['epochs']:.3f}", f"{row['max_epochs']:g}",
                           "[green]yes[/]" if row["ok"] else "[red]short[/]")
         Console().print(table)
     if not result["ok"]:

@@ -82,6 +82,10 @@ def iter_rows(leaf, with_text: bool = True, counts: dict | None = None):
     for path in leaf.files:
         pf = pq.ParquetFile(path)
         present = [c for c in cols if c in pf.schema_arrow.names]
+        missing = {"id", "text"} - set(pf.schema_arrow.names) if with_text else {"id"} - set(pf.schema_arrow.names)
+        if missing:
+            raise MixError(f"source '{leaf.name}': {path} has no {'/'.join(sorted(missing))} column; "
+                           f"point the leaf at document shards (<run>/<stage>/part-*.parquet)")
         for batch in pf.iter_batches(batch_size=1024, columns=present):
             mask, _ = _column_mask(batch, leaf.filters)
             n = batch.num_rows
@@ -111,10 +115,10 @@ def allocate(total_tokens: int, leaves, available: list[int]) -> list[dict]:
         base[i] += 1
     rows = []
     for lf, target, avail in zip(leaves, base, available):
-        epochs = target / avail if avail else math.inf
+        epochs = target / avail if avail else (0.0 if target == 0 else None)  # None: nothing to repeat
         rows.append({"leaf": lf.name, "weight": lf.weight, "files": len(lf.files), "planned_tokens": target,
                      "available_tokens": avail,
-                     "epochs": epochs, "max_epochs": lf.max_epochs, "ok": epochs <= lf.max_epochs + 1e-9})
+                     "epochs": epochs, "max_epochs": lf.max_epochs, "ok": epochs is not None and epochs <= lf.max_epochs + 1e-9})
     return rows
 
 
@@ -176,7 +180,8 @@ def plan_mix(recipe, leaves, tok, info, sample_docs: int = SAMPLE_DOCS) -> dict:
         available.append(tokens)
         details.append({"documents": exact_docs + int(round(est_docs)),
                         "counted": "exact" if exact else "estimated",
-                        "how": ("n_tokens column" if unknown == 0 else
+                        "how": ("no rows pass the filters" if unknown == exact_docs == 0 else
+                                "n_tokens column" if unknown == 0 else
                                 f"tokenized {'all' if exact else f'a sample of {sampled} of'} {unknown} rows"
                                 + (f"; n_tokens column for {exact_docs}" if exact_docs else ""))})
     rows = allocate(recipe.total_tokens, leaves, available)

@@ -219,3 +219,34 @@ def test_gemma_tokenizer_offline_uint32(curate, tmp_path, runs):
     got = read_datatrove(out / "datatrove", 64, 4)
     assert (got == np.array([t for s in seqs for t in s])[: len(got)]).all()
     assert hashlib.sha256(Path(tok["path"]).read_bytes()).hexdigest() == tok["sha256"]
+
+
+def test_midtrain_truncate_counts_waste(curate, tmp_path, tokenizer_file, runs):
+    path = recipe(tmp_path, tokenizer_file, name="test_cut", phase="midtrain", seq_len=127, total_tokens=6000,
+                  midtrain={"long_docs": "truncate"}, sources=[{"name": "pdf", "weight": 1.0, "run": "pdf"}])
+    out = tmp_path / "cut"
+    r = curate("mix", "build", path, "--root", runs, "--output", out, "--json")
+    m = json.loads(r.stdout)
+    pack = m["packing"]
+    assert pack["truncated_tokens"] > 0 and pack["truncated_pct"] > 0 and pack["split_documents"] == 0
+    seqs = read_megatron(out / "megatron" / "test_cut_text_document")
+    assert {len(s) for s in seqs} == {128}
+    assert sum(1 for s in seqs for t in s if t != 0) == m["total_tokens"]["realized"]
+
+
+def test_demo_mixes_from_runs(runs):
+    """The shipped recipes build from a demo folder; leaves without data are dropped, the total fitted."""
+    from pipelines.mix_cli import build_demo_mixes
+
+    said = []
+    built = build_demo_mixes(runs, say=said.append)
+    assert set(built) == {"pretrain", "midtrain"}
+    pre = built["pretrain"]
+    assert set(pre["leaves"]) == {"web/hq", "web/all", "pdf", "qa"}
+    assert pre["max_share_deviation_pp"] <= 0.5 and pre["tokenizer"]["name"] == "gemma3-270m"
+    mid = built["midtrain"]
+    assert mid["packing"]["window_tokens"] == 8193 and "qa" in mid["leaves"]
+    assert any("total_tokens" in line for line in said)
+    for name in ("pretrain", "midtrain"):
+        assert (runs / "mixes" / name / "mix_manifest.json").exists()
+        assert (runs / "mixes" / name / "documents.parquet").exists()
