@@ -26,6 +26,7 @@ from array import array
 from collections import deque
 from pathlib import Path
 
+import humanize
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -245,7 +246,7 @@ class DatatroveWriter:
         with open(f"{self.path}.index.tmp", "wb") as f:
             f.write(np.frombuffer(self.ends, dtype=np.int64).astype("<u8").tobytes() if self.ends else b"")
         with open(f"{self.path}.metadata.tmp", "w") as f:
-            f.write(f"{self.tokenizer_name}|{self.dtype.itemsize}\n{self.count}\n{self.count}T")
+            f.write(f"{self.tokenizer_name}|{self.dtype.itemsize}\n{self.count}\n{humanize.metric(self.count, unit='T')}")
         for suffix in ("", ".index", ".metadata"):
             os.replace(f"{self.path}{suffix}.tmp", f"{self.path}{suffix}")
         return [self.path, Path(f"{self.path}.index"), Path(f"{self.path}.metadata")]
