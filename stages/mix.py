@@ -293,6 +293,43 @@ class _LeafSpill:
         return np.frombuffer(data, dtype=self.dtype)
 
 
+def _prefetch(gen, depth: int = 2):
+    """Run a generator in a thread, `depth` items ahead: Parquet decoding overlaps the encoder
+    (which releases the GIL). Exceptions are re-raised in the consumer."""
+    import queue
+    import threading
+
+    q: queue.Queue = queue.Queue(maxsize=depth)
+    done = object()
+    stop = threading.Event()
+
+    def run():
+        try:
+            for item in gen:
+                while not stop.is_set():
+                    try:
+                        q.put(item, timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            q.put(done)
+        except BaseException as e:  # handed to the consumer
+            q.put(e)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    try:
+        while (item := q.get()) is not done:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        thread.join()
+
+
 class MixBuilder:
     """Build one recipe into `output`: tokenized files, `mix_manifest.json`, `documents.parquet`."""
 
@@ -320,7 +357,7 @@ class MixBuilder:
 
     def _encoded(self):
         if self.workers == 1:
-            for li, ids, texts, ntoks in self._batches():
+            for li, ids, texts, ntoks in _prefetch(self._batches()):
                 yield li, ids, ntoks, encode_with_eos(self.tok, texts, self.info.eos_id, self.info.dtype)
             return
         import multiprocessing as mp
