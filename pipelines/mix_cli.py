@@ -89,7 +89,10 @@ def build_demo_mixes(demo_output: Path, say=print) -> dict:
             recipe = recipe.model_copy(update={"total_tokens": fit})
         out = demo_output / "mixes" / name
         say(f"mix {name} -> {out}")
-        built[name] = build_recipe(recipe, path, demo_output, out, 1, tok, info)
+        m = built[name] = build_recipe(recipe, path, demo_output, out, 1, tok, info)
+        waste = f", padding {m['packing']['padding_pct']}%" if m["packing"] else ""
+        say(f"mix {name}: {m['total_tokens']['realized']:,} tokens, max share deviation "
+            f"{m['max_share_deviation_pp']:.3f} pp{waste}")
     return built
 
 

@@ -8,7 +8,8 @@ leaf, so memory holds a batch and a few integers per document, never the corpus.
 Selection is then exact and independent of the worker count: a leaf that must give `T`
 tokens out of `A` available repeats every document `floor(T/A)` times and fills the rest
 `R` with whole documents taken in the order of a seeded hash of (leaf, document id), first
-fit, so the realized count is at most R and usually equal. Midtraining first takes documents
+fit, plus at most one document more when that lands closer to R (whole documents cannot
+always hit it; the manifest says by how much). Midtraining first takes documents
 of at least `long_min_tokens`. The chosen (document, copy) pairs are shuffled by another
 seeded hash and written to Megatron-Core `.bin/.idx` and/or datatrove `.ds/.ds.index`
 (`midtrain` packs whole documents first-fit into windows of seq_len + 1 tokens, padding
@@ -417,6 +418,14 @@ class MixBuilder:
                 if got + n <= rest:
                     used[d] += 1
                     got += n
+            # nothing else fits: one more document if it lands closer to the target within max_epochs
+            cap = self.leaves[li].max_epochs * avail
+            for _, _, d in keys:
+                n = spill.lengths[d]
+                if used[d] == full and n < 2 * (rest - got) and full * avail + got + n <= cap + 1e-9:
+                    used[d] += 1
+                    got += n
+                    break
             uses.append(used)
         return uses
 
@@ -571,7 +580,7 @@ class MixBuilder:
             "recipe_sha256": self.recipe.hash(), "tokenizer": self.info.describe(), "seq_len": self.recipe.seq_len,
             "seed": self.recipe.seed, "formats": self.recipe.formats,
             "total_tokens": {"requested": self.recipe.total_tokens, "realized": total,
-                             "shortfall": self.recipe.total_tokens - total},
+                             "difference": total - self.recipe.total_tokens},
             "max_share_deviation_pp": max((abs(v["share_deviation_pp"]) for v in leaves.values()), default=0.0),
             "leaves": leaves, "packing": packing or None, "workers": self.workers,
             "files": [{"path": str(p.relative_to(out)), "bytes": p.stat().st_size, "sha256": sha256_file(p)}
