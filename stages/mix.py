@@ -58,19 +58,17 @@ def doc_hash(seed: int, *parts) -> int:
 # ---------------------------------------------------------------- reading leaves
 
 
-def _column_mask(batch: pa.RecordBatch, filters) -> tuple[pa.Array, list]:
-    """Rows passing every column filter; `n_tokens` filters on null cells are deferred (returned)."""
+def _column_mask(batch: pa.RecordBatch, filters) -> pa.Array:
+    """Rows passing every column filter; an `n_tokens` filter lets null cells through (decided later)."""
     mask = pa.array([True] * batch.num_rows)
-    deferred = []
     for column, op, value in filters:
         col = batch.column(column) if column in batch.schema.names else pa.nulls(batch.num_rows)
         if column == "n_tokens":
-            deferred.append((op, value))
             cond = pc.or_kleene(pc.is_null(col), OPS[op](col, value))
         else:
             cond = pc.fill_null(OPS[op](col, pa.scalar(value)), False)
         mask = pc.and_(mask, cond)
-    return mask, deferred
+    return mask
 
 
 def iter_rows(leaf, with_text: bool = True, counts: dict | None = None):
@@ -89,7 +87,7 @@ def iter_rows(leaf, with_text: bool = True, counts: dict | None = None):
             raise MixError(f"source '{leaf.name}': {path} has no {'/'.join(sorted(missing))} column; "
                            f"point the leaf at document shards (<run>/<stage>/part-*.parquet)")
         for batch in pf.iter_batches(batch_size=1024, columns=present):
-            mask, _ = _column_mask(batch, leaf.filters)
+            mask = _column_mask(batch, leaf.filters)
             n = batch.num_rows
             batch = batch.filter(mask)
             counts["rows"] = counts.get("rows", 0) + n
@@ -119,8 +117,8 @@ def allocate(total_tokens: int, leaves, available: list[int]) -> list[dict]:
     for lf, target, avail in zip(leaves, base, available):
         epochs = target / avail if avail else (0.0 if target == 0 else None)  # None: nothing to repeat
         rows.append({"leaf": lf.name, "weight": lf.weight, "files": len(lf.files), "planned_tokens": target,
-                     "available_tokens": avail,
-                     "epochs": epochs, "max_epochs": lf.max_epochs, "ok": epochs is not None and epochs <= lf.max_epochs + 1e-9})
+                     "available_tokens": avail, "epochs": epochs, "max_epochs": lf.max_epochs,
+                     "ok": epochs is not None and epochs <= lf.max_epochs + 1e-9})
     return rows
 
 
@@ -152,7 +150,7 @@ def plan_mix(recipe, leaves, tok, info, sample_docs: int = SAMPLE_DOCS) -> dict:
     for lf in leaves:
         exact_tokens = exact_docs = 0
         unknown = 0
-        heap: list[tuple[int, str]] = []  # the sample: the unknown rows with the smallest hashes
+        heap: list[tuple[int, int]] = []  # the sample: the unknown rows with the smallest hashes
         for i, (doc_id, _, ntok) in enumerate(iter_rows(lf, with_text=False)):
             if ntok is not None:
                 if _deferred_ok(lf, 0, ntok):
@@ -170,8 +168,8 @@ def plan_mix(recipe, leaves, tok, info, sample_docs: int = SAMPLE_DOCS) -> dict:
         if unknown:
             wanted = {i for _, i in heap}
             texts = [t for i, (_, t, _) in enumerate(iter_rows(lf)) if i in wanted]
-            texts = [t for t in texts if t and t.strip()]
-            sampled = len(texts)
+            sampled = len(wanted)
+            texts = [t for t in texts if t and t.strip()]  # empty documents are skipped by the build
             if texts:
                 arrays = encode_with_eos(tok, texts, info.eos_id, info.dtype)
                 kept = [len(a) for a in arrays if _deferred_ok(lf, len(a) - 1, None)]
@@ -304,20 +302,23 @@ def _prefetch(gen, depth: int = 2):
     done = object()
     stop = threading.Event()
 
+    def put(item) -> bool:
+        while not stop.is_set():
+            try:
+                q.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
     def run():
         try:
             for item in gen:
-                while not stop.is_set():
-                    try:
-                        q.put(item, timeout=0.1)
-                        break
-                    except queue.Full:
-                        continue
-                if stop.is_set():
+                if not put(item):
                     return
-            q.put(done)
+            put(done)
         except BaseException as e:  # handed to the consumer
-            q.put(e)
+            put(e)
 
     thread = threading.Thread(target=run, daemon=True)
     thread.start()
