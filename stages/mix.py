@@ -517,6 +517,10 @@ class MixBuilder:
     def build(self) -> dict:
         t0 = time.time()
         recipe, out = self.recipe, self.output
+        empty = [lf.name for lf in self.leaves if not lf.files]
+        if empty:  # refuse before any heavy work
+            raise MixError("; ".join(f"source '{n}' has no input: its glob/run matches no part-*.parquet shard"
+                                     for n in empty))
         out.mkdir(parents=True, exist_ok=True)
         work = out / ".work"
         shutil.rmtree(work, ignore_errors=True)
