@@ -30,7 +30,7 @@ def _vocabulary() -> list[str]:
     return words
 
 
-def write_input(folder: Path, docs: int, seed: int = 0, per_file: int = 2000) -> None:
+def write_input(folder: Path, docs: int, seed: int = 0, per_file: int = 500) -> None:
     """Synthetic shards: documents of 50..1500 words drawn from this project's own source text."""
     words = np.array(_vocabulary())
     rng = np.random.default_rng(seed)
