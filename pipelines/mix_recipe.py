@@ -54,7 +54,7 @@ class SourceNode(Strict):
     glob: str | list[str] | None = Field(None, description="Parquet shard glob(s) of a leaf, e.g. web/quality/part-*.parquet")
     run: str | None = Field(None, description="Run folder of a leaf (reads its last stage unless `stage` is set)")
     stage: str | None = Field(None, description="Stage folder inside `run`")
-    filter: list[str] = Field(default_factory=list, description="Row filters, all must hold: `quality_score >= 0.5`, "
+    filter: list[str] | str = Field(default_factory=list, description="Row filters, all must hold: `quality_score >= 0.5`, "
                               "`n_tokens >= 512`, `lang == en`")
     max_epochs: float = Field(1.0, gt=0, description="Repetition cap: at most this many passes over the leaf")
 
@@ -66,6 +66,7 @@ class SourceNode(Strict):
     @field_validator("filter")
     @classmethod
     def _check_filters(cls, v):
+        v = [v] if isinstance(v, str) else v
         for expr in v:
             parse_filter(expr)
         return v

@@ -256,3 +256,13 @@ def test_hub_tokenizer_offline_is_a_clear_error(curate, tmp_path, runs):
     path = recipe(tmp_path, "no-such-org/no-such-tokenizer", name="hub")
     r = curate("mix", "plan", path, "--root", runs, check=False)
     assert r.returncode == 2 and "cannot load tokenizer 'no-such-org/no-such-tokenizer'" in " ".join(r.stderr.split())
+
+
+def test_mix_schema_file_is_current_and_examples_load():
+    from conftest import ROOT
+    from pipelines.mix_recipe import json_schema, load_recipe
+
+    on_disk = json.loads((ROOT / "manifests/schema/mix.schema.json").read_text())
+    assert on_disk == json.loads(json.dumps(json_schema())), "run `curate schema`"
+    for name in ("pretrain", "midtrain"):
+        assert load_recipe(ROOT / f"manifests/mixes/{name}.yaml").phase == name
