@@ -200,9 +200,14 @@ def explain(run_dir: Path = typer.Argument(..., help="A run folder, or a folder 
         print(format_story(story))
     if not story["found"]:
         fail(f"document {doc_id!r} is in none of the {story['runs_searched']} run(s) under {run_dir}", 1)
+
+
+# command groups that live in their own modules
 from pipelines.quality_cli import app as quality_app  # noqa: E402
+from pipelines.mix_cli import mix_app  # noqa: E402
 
 app.add_typer(quality_app, name="quality")
+app.add_typer(mix_app, name="mix")
 
 
 def main():

@@ -41,6 +41,11 @@ def run_demo(output: Path, say=print) -> dict:
     say(f"warc pipeline -> {crawl.output}")
     manifests["warc"] = run_pipeline(crawl)
 
+    from pipelines.mix_cli import build_demo_mixes  # tokenized mixes from whatever runs exist
+
+    for name, mix in build_demo_mixes(output, say=say).items():
+        manifests[f"mix-{name}"] = mix
+
     # keep last: the report reads every run and mix written above
     from pipelines.report import write_report
 

@@ -2,9 +2,11 @@
 import json
 from pathlib import Path
 
+from pipelines.mix_recipe import json_schema as mix_json_schema
 from pipelines.spec import json_schema
 
 SCHEMAS = {"pipeline.schema.json": json_schema}
+SCHEMAS["mix.schema.json"] = mix_json_schema
 
 
 def write_schemas(folder: Path) -> list[Path]:

@@ -10,6 +10,7 @@ BENCHES = {
     "filters": "pipelines.benches.filters",
     "ocr": "pipelines.benches.ocr",
     "dedupe": "pipelines.benches.dedupe",
+    "mix": "pipelines.benches.mix",
 }
 
 

@@ -1,0 +1,159 @@
+"""`curate mix validate|plan|build`: author, preview and build tokenized mixes from recipes."""
+import json
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from pipelines.mix_recipe import RecipeError, leaves, load_recipe, resolve_root
+
+mix_app = typer.Typer(no_args_is_help=True, add_completion=False,
+                      help="Tokenized pretraining/midtraining mixes from YAML recipes.")
+console = Console(stderr=True)
+MIXES = Path(__file__).resolve().parent.parent / "manifests" / "mixes"
+ROOT_HELP = "Folder that relative globs and runs start from (default: the recipe's `root`, else the current folder)"
+
+
+def _fail(message: str, code: int):
+    console.print(f"[bold red]error:[/] {message}")
+    raise typer.Exit(code)
+
+
+def _recipe(path: Path):
+    try:
+        return load_recipe(path)
+    except RecipeError as e:
+        _fail(str(e), 2)
+
+
+def _tokenizer(recipe, path: Path):
+    from stages.tokenize import TokenizerError, load_tokenizer
+
+    try:
+        return load_tokenizer(recipe.tokenizer, path.parent)
+    except TokenizerError as e:
+        _fail(str(e), 2)
+
+
+def plan_recipe(recipe, recipe_path: Path | None, root: Path | None, tok=None, info=None) -> dict:
+    """The plan of a loaded recipe (used by the CLI and the demo)."""
+    from stages.mix import plan_mix
+    from stages.tokenize import load_tokenizer
+
+    if tok is None:
+        tok, info = load_tokenizer(recipe.tokenizer, recipe_path.parent if recipe_path else None)
+    return plan_mix(recipe, leaves(recipe, resolve_root(recipe, recipe_path, root)), tok, info)
+
+
+def build_recipe(recipe, recipe_path: Path | None, root: Path | None, output: Path, workers: int = 1,
+                 tok=None, info=None, say=None) -> dict:
+    from stages.mix import MixBuilder
+    from stages.tokenize import load_tokenizer
+
+    if tok is None:
+        tok, info = load_tokenizer(recipe.tokenizer, recipe_path.parent if recipe_path else None)
+    lvs = leaves(recipe, resolve_root(recipe, recipe_path, root))
+    return MixBuilder(recipe, lvs, tok, info, output, workers=workers, say=say).build()
+
+
+def build_demo_mixes(demo_output: Path, say=print) -> dict:
+    """Build manifests/mixes/{pretrain,midtrain}.yaml from the demo runs in `demo_output`.
+
+    Demo data is small and not every pipeline may have run: leaves with no data are dropped
+    (sibling weights renormalized) and total_tokens is lowered to what the rest can serve.
+    Mixes go to <demo_output>/mixes/<name>/; returns {name: mix manifest}.
+    """
+    from pipelines.mix_recipe import drop_empty_leaves
+    from stages.tokenize import load_tokenizer
+
+    built = {}
+    for name in ("pretrain", "midtrain"):
+        path = MIXES / f"{name}.yaml"
+        recipe = load_recipe(path)
+        tok, info = load_tokenizer(recipe.tokenizer, path.parent)
+        plan = plan_recipe(recipe, path, demo_output, tok, info)
+        keep = {r["leaf"] for r in plan["leaves"] if r["available_tokens"] > 0}
+        dropped = [r["leaf"] for r in plan["leaves"] if r["leaf"] not in keep]
+        if not keep:
+            say(f"mix {name}: skipped, no demo run has data for it yet")
+            continue
+        if dropped:
+            say(f"mix {name}: no demo data for {', '.join(dropped)}; weights renormalized")
+            recipe = drop_empty_leaves(recipe, keep)
+            plan = plan_recipe(recipe, path, demo_output, tok, info)
+        if not plan["ok"]:
+            fit = max(1, plan["max_total_tokens"] - len(plan["leaves"]))
+            say(f"mix {name}: total_tokens {recipe.total_tokens:,} -> {fit:,} to fit the demo data")
+            recipe = recipe.model_copy(update={"total_tokens": fit})
+        out = demo_output / "mixes" / name
+        say(f"mix {name} -> {out}")
+        m = built[name] = build_recipe(recipe, path, demo_output, out, 1, tok, info)
+        waste = f", padding {m['packing']['padding_pct']}%" if m["packing"] else ""
+        say(f"mix {name}: {m['total_tokens']['realized']:,} tokens, max share deviation "
+            f"{m['max_share_deviation_pp']:.3f} pp{waste}")
+    return built
+
+
+@mix_app.command()
+def validate(recipe: Path):
+    """Check a recipe (unknown keys, weights summing to 1 per level, filters) without reading data."""
+    r = _recipe(recipe)
+    console.print(f"[green]ok[/] {recipe}: {r.phase} mix '{r.name}', {r.total_tokens:,} tokens")
+
+
+@mix_app.command()
+def plan(recipe: Path, root: Optional[Path] = typer.Option(None, "--root", help=ROOT_HELP),
+         as_json: bool = typer.Option(False, "--json", help="Print the plan as JSON")):
+    """Tokens available and to take per source, epochs; exit 2 when a source is short."""
+    from stages.mix import MixError
+
+    r = _recipe(recipe)
+    tok, info = _tokenizer(r, recipe)
+    try:
+        result = plan_recipe(r, recipe, root, tok, info)
+    except MixError as e:
+        _fail(str(e), 2)
+    if as_json:
+        print(json.dumps(result, indent=2))
+    else:
+        table = Table(title=f"{r.phase} mix '{r.name}': {r.total_tokens:,} tokens, tokenizer {info.name}")
+        for col in ("source", "weight", "available", "counted", "take", "epochs", "max", "ok"):
+            table.add_column(col)
+        for row in result["leaves"]:
+            table.add_row(row["leaf"], f"{row['weight']:.4g}", f"{row['available_tokens']:,}", row["counted"],
+                          f"{row['planned_tokens']:,}", "-" if row["epochs"] is None else f"{row['epochs']:.3f}", f"{row['max_epochs']:g}",
+                          "[green]yes[/]" if row["ok"] else "[red]short[/]")
+        Console().print(table)
+    if not result["ok"]:
+        _fail("; ".join(result["problems"]), 2)
+
+
+@mix_app.command()
+def build(recipe: Path, output: Path = typer.Option(..., "--output", help="Folder for the mix"),
+          root: Optional[Path] = typer.Option(None, "--root", help=ROOT_HELP),
+          workers: int = typer.Option(1, help="Tokenizer processes (1: in-process, the encoder uses all cores)"),
+          as_json: bool = typer.Option(False, "--json", help="Print the mix manifest as JSON")):
+    """Tokenize, sample, shuffle (and for midtrain pack) into Megatron and/or datatrove files."""
+    from stages.mix import MixError
+
+    r = _recipe(recipe)
+    tok, info = _tokenizer(r, recipe)
+    try:
+        manifest = build_recipe(r, recipe, root, output, workers, tok, info, say=console.print)
+    except MixError as e:
+        _fail(str(e), 2)
+    if as_json:
+        print(json.dumps(manifest, indent=2))
+        return
+    t = manifest["total_tokens"]
+    console.print(f"[green]built[/] {output}: {t['realized']:,} of {t['requested']:,} tokens, "
+                  f"max share deviation {manifest['max_share_deviation_pp']:.3f} pp, {manifest['seconds']} s")
+    for name, leaf in manifest["leaves"].items():
+        console.print(f"  {name}: {leaf['realized_tokens']:,} tokens ({100 * leaf['realized_share']:.2f}% vs "
+                      f"{100 * leaf['planned_share']:.2f}% planned), {leaf['epochs']:.3f} epochs")
+    if manifest["packing"]:
+        p = manifest["packing"]
+        console.print(f"  packing: {p['windows']:,} windows of {p['window_tokens']}, padding {p['padding_pct']}%, "
+                      f"truncation {p['truncated_pct']}%")
