@@ -112,6 +112,11 @@ def bench(name: str = typer.Argument(..., help="extract"),
             console.print(f"{key}: {value}")
 
 
+from synth.cli import llm_app  # noqa: E402  (`curate llm serve|check`)
+
+app.add_typer(llm_app, name="llm")
+
+
 def main():
     try:
         app()

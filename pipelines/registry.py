@@ -7,6 +7,7 @@ import importlib
 
 STAGES: dict[str, str] = {
     "extract": "stages.extract:HtmlExtractor",
+    "qa_rewrite": "synth.rewriter:QARewriter",
 }
 
 

@@ -59,7 +59,10 @@ def input_reader(spec: PipelineSpec) -> PipelineStep:
 
 def stage_pipeline(run: StageRun) -> list[PipelineStep]:
     reader = input_reader(run.spec) if run.index == 0 else ShardReader(run.previous_output)
-    return [reader, run.stage.build(), ShardWriter(run.output, run.stage.name)]
+    step = run.stage.build()
+    if hasattr(step, "output_folder"):  # stages that keep side files (e.g. a resume ledger) learn their folder
+        step.output_folder = run.output
+    return [reader, step, ShardWriter(run.output, run.stage.name)]
 
 def run_stage(run: StageRun) -> None:
     executor = make_executor(run.spec.executor, stage_pipeline(run), logging_dir=run.logs)

@@ -11,7 +11,8 @@ SHARED = ROOT.parent / "shared"
 BENCH_PAGES = SHARED / "bench" / "article-extraction" / "html"
 
 _CACHE = Path(os.environ.get("CURATE_TEST_CACHE", "/tmp/curate-test-cache"))
-for var, sub in (("HF_HOME", "hf"), ("HF_ASSETS_CACHE", "hf-assets"), ("TLDEXTRACT_CACHE", "tldextract")):
+for var, sub in (("HF_HOME", "hf"), ("HF_ASSETS_CACHE", "hf-assets"), ("TLDEXTRACT_CACHE", "tldextract"),
+                 ("CURATE_CACHE", "curate")):
     os.environ.setdefault(var, str(_CACHE / sub))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
