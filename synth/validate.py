@@ -68,12 +68,11 @@ def _echoes(text: str, prompt: Prompt) -> bool:
 
 
 def check_qa(raw: str, finish_reason: str, chunk: str, prompt: Prompt, limits: Limits, prefix: str) -> Checked:
+    dropped = Counter()
+    if finish_reason == "length":  # max_tokens cut the last question or answer: drop it
+        raw = raw[:max(0, raw.rfind("\nQuestion:"))]
+        dropped[f"{prefix}_truncated"] += 1
     pairs = [(m["q"].strip(), m["a"].strip()) for m in _QA.finditer(raw)]
-    if finish_reason == "length" and pairs:
-        pairs = pairs[:-1]  # the last pair was cut by max_tokens
-        dropped = Counter({f"{prefix}_truncated": 1})
-    else:
-        dropped = Counter()
     if not pairs and not dropped:
         return Checked(None, f"{prefix}_bad_format", "no 'Question: ... Answer: ...' pair in the output")
     kept, seen, best = [], set(), 0.0
