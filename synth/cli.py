@@ -22,14 +22,13 @@ def serve(port: int = typer.Option(8080, help="Port on 127.0.0.1"),
     server = LocalServer(model, port=port, host=host, n_ctx=ctx, n_threads=threads)
     try:
         server.start()
-    except EndpointError as e:
-        typer.echo(f"error: {e}", err=True)
-        raise typer.Exit(1)
-    typer.echo(f"serving {server.base_url} (Ctrl-C to stop)", err=True)
-    try:
+        typer.echo(f"serving {server.base_url} (Ctrl-C to stop)", err=True)
         while server.process.poll() is None:
             time.sleep(0.5)
         typer.echo(f"error: the server exited with code {server.process.returncode}", err=True)
+        raise typer.Exit(1)
+    except EndpointError as e:
+        typer.echo(f"error: {e}", err=True)
         raise typer.Exit(1)
     except KeyboardInterrupt:
         pass

@@ -297,3 +297,22 @@ def test_kill_and_resume_sends_no_finished_request_twice(tmp_path, llama_server)
     ids = [r["id"] for r in kept + rejected]
     assert sorted(ids) == ["rivers/qa_factual/0", "rivers/qa_factual/1", "rivers/qa_factual/2"]
     assert json.loads((out / "manifest.json").read_text())["status"] == "ok"
+
+
+def test_llm_serve_runs_until_interrupted(tmp_path):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    serve = subprocess.Popen([sys.executable, "-m", "pipelines.cli", "llm", "serve", "--port", str(port), "--threads", "1"],
+                             cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, stderr=subprocess.PIPE, text=True)
+    try:
+        line = serve.stderr.readline()  # printed once the server answers
+        assert f"serving http://127.0.0.1:{port}/v1" in line, line + serve.stderr.read()
+        models = httpx.get(f"http://127.0.0.1:{port}/v1/models", timeout=10).json()
+        assert models["data"][0]["id"] == "gemma-3-270m-q4_k_m"
+    finally:
+        serve.send_signal(signal.SIGINT)
+        serve.wait(30)
+    assert serve.returncode == 0
+    with pytest.raises(httpx.HTTPError):  # the model server went down with it
+        httpx.get(f"http://127.0.0.1:{port}/v1/models", timeout=2)
