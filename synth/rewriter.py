@@ -9,8 +9,9 @@ batch of documents at a time, so the stage still streams; finished responses are
 recorded in a ledger so a restarted run does not pay for them twice.
 """
 import asyncio
+import itertools
 import os
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Literal
 
@@ -106,6 +107,11 @@ class QARewriter(PipelineStep):
 
     # -- the step ---------------------------------------------------------------------------
     def run(self, data: DocumentsPipeline, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
+        data = iter(data or ())
+        first = next(data, None)
+        if first is None:  # an empty task starts no server
+            return
+        data = itertools.chain([first], data)
         loop = asyncio.new_event_loop()
         with self._endpoint(rank) as base_url:
             client = self.client(base_url)
@@ -113,7 +119,7 @@ class QARewriter(PipelineStep):
             ledger = Ledger(self._requests_dir(), rank)
             try:
                 model = loop.run_until_complete(client.check())
-                for batch in batched(data or (), self.params.batch_docs):
+                for batch in batched(data, self.params.batch_docs):
                     yield from loop.run_until_complete(self.rewrite(batch, client, ledger, model))
             finally:
                 ledger.close()

@@ -280,7 +280,7 @@ def test_kill_and_resume_sends_no_finished_request_twice(tmp_path, llama_server)
                                  stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline and not (ledger.exists() and ledger.read_text().count("\n") >= 1):
-            time.sleep(0.1)
+            time.sleep(0.02)
         os.killpg(first.pid, signal.SIGKILL)
         first.wait()
         finished = [json.loads(line)["key"] for line in ledger.read_text().splitlines()]
