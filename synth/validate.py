@@ -3,7 +3,8 @@
 A small model invents facts and echoes its prompt; these checks are what make
 its output usable. QA outputs are checked pair by pair: bad pairs are dropped
 (counted), and the output is rejected only when no pair survives, with the most
-common reason. Grounding: the share of an answer's content words (or word
+common reason. An answer must share a content word with its question (else
+`qa_off_topic`; bare "Yes."/"No." answers excepted). Grounding: the share of an answer's content words (or word
 n-grams) found in the source chunk must reach `min_grounding`.
 """
 import re
@@ -91,6 +92,8 @@ def check_qa(raw: str, finish_reason: str, chunk: str, prompt: Prompt, limits: L
             best = max(best, score)
             if score < limits.min_grounding:
                 dropped[f"{prefix}_not_grounded"] += 1
+            elif grams(words(a), 1) and not set(grams(words(a), 1)) & set(grams(words(q), 1)):
+                dropped[f"{prefix}_off_topic"] += 1  # the answer shares no content word with its question
             else:
                 seen.add(q.lower())
                 kept.append((q, a))

@@ -110,6 +110,8 @@ def test_validation_accepts_grounded_pairs_and_names_each_failure():
     assert echo.reason == "qa_leftover_instructions"
     long = check_output(" What was discussed?\nAnswer: " + " ".join(["library"] * 100), "stop", LIBRARY, prompt, limits)
     assert long.reason == "qa_too_long"
+    off = check_output(" Where did the council meet on Tuesday evening?\nAnswer: Residents filled the hall.", "stop", LIBRARY, prompt, limits)
+    assert off.reason == "qa_off_topic"
     assert grounding("the council met on Tuesday", LIBRARY) == 1.0 and grounding("Warsaw castle", LIBRARY) == 0.0
     assert check_output(" It is a library.", "stop", LIBRARY, load_prompt("distill"), limits).reason == "synth_too_short"
 
