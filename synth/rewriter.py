@@ -18,7 +18,7 @@ from typing import Literal
 from datatrove.data import Document, DocumentsPipeline
 from datatrove.pipeline.base import PipelineStep
 from datatrove.utils.batching import batched
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from stages.base import StageParams
 from stages.schema import is_rejected, reject
@@ -64,6 +64,17 @@ class QARewriter(PipelineStep):
         local_model: str | None = Field(None, description="endpoint local: a GGUF path (default: Gemma 3 270M)")
         local_threads: int = Field(2, ge=1, description="endpoint local: llama.cpp threads")
 
+        @model_validator(mode="after")
+        def _prompts_fit(self):
+            """Unknown prompts and prompts that cannot fit the context are spec errors, found by `validate`."""
+            for name in self.prompts:
+                prompt = load_prompt(name, self.prompts_dir)
+                need = estimate_tokens(prompt.render("")) + self.chunk_tokens + self.max_tokens
+                if need > self.context_tokens:
+                    raise ValueError(f"prompt '{name}' + chunk_tokens + max_tokens = {need} (estimated) tokens "
+                                     f"> context_tokens {self.context_tokens}: lower chunk_tokens or max_tokens")
+            return self
+
     def __init__(self, params: StageParams | None = None, **kwargs):
         super().__init__()
         self.params = p = params if params is not None else self.Params(**kwargs)
@@ -71,11 +82,6 @@ class QARewriter(PipelineStep):
         self.limits = Limits(min_grounding=p.min_grounding, grounding_ngram=p.grounding_ngram,
                              max_question_words=p.max_question_words, max_answer_words=p.max_answer_words)
         self.sampling = {"max_tokens": p.max_tokens, "temperature": p.temperature, "top_p": p.top_p, "seed": p.seed}
-        for prompt in self.prompts:
-            need = estimate_tokens(prompt.render("")) + p.chunk_tokens + p.max_tokens
-            if need > p.context_tokens:
-                raise ValueError(f"prompt '{prompt.name}' + chunk_tokens + max_tokens = {need} (estimated) tokens "
-                                 f"> context_tokens {p.context_tokens}: lower chunk_tokens or max_tokens")
         self.output_folder: str | None = None  # set by the pipeline builder: where the ledger lives
 
     # -- endpoint and resume record --------------------------------------------------------

@@ -24,6 +24,7 @@ from datatrove.data import Document
 
 from conftest import ROOT
 from stages.schema import SHARD_SCHEMA, is_rejected
+from synth.chunking import chunk_text, estimate_tokens
 from synth.client import EndpointError
 from synth.prompts import load_prompt
 from synth.rewriter import QARewriter
@@ -114,6 +115,16 @@ def test_validation_accepts_grounded_pairs_and_names_each_failure():
     assert off.reason == "qa_off_topic"
     assert grounding("the council met on Tuesday", LIBRARY) == 1.0 and grounding("Warsaw castle", LIBRARY) == 0.0
     assert check_output(" It is a library.", "stop", LIBRARY, load_prompt("distill"), limits).reason == "synth_too_short"
+
+
+def test_chunks_fit_the_budget_and_bad_prompt_settings_fail_validation(curate, tmp_path):
+    text = "\n\n".join(PARAGRAPHS * 5) + " " + "word " * 400
+    chunks = chunk_text(text, 80)
+    assert len(chunks) > 5 and all(estimate_tokens(c) <= 80 for c in chunks)
+    assert " ".join(" ".join(chunks).split()) == " ".join(text.split())  # nothing lost, order kept
+    for bad in ({"prompts": ["no_such_prompt"]}, {"chunk_tokens": 5000}):
+        result = curate("validate", write_spec(tmp_path / "bad.yaml", tmp_path, tmp_path / "run", **bad), check=False)
+        assert result.returncode == 2 and "qa_rewrite" in result.stderr
 
 
 # -- the real server -----------------------------------------------------------------------
