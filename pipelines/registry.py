@@ -13,6 +13,7 @@ STAGES: dict[str, str] = {
     "pdf": "stages.pdf:PdfExtractor",
     "exact_dedupe": "stages.dedupe.exact_dedupe:ExactDeduper",
     "minhash_dedupe": "stages.dedupe.minhash_dedupe:MinHashDeduper",
+    "qa_rewrite": "synth.rewriter:QARewriter",
 }
 
 

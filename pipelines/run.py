@@ -102,12 +102,20 @@ def stage_writer(run: StageRun) -> ShardWriter:
 
 
 def stage_pipeline(run: StageRun) -> list[PipelineStep]:
-    return [stage_reader(run), run.stage.build(), stage_writer(run)]
+    return [stage_reader(run), stage_step(run), stage_writer(run)]
+
+
+def stage_step(run: StageRun) -> PipelineStep:
+    """The stage's step; one that keeps side files (e.g. a resume ledger) learns its folder."""
+    step = run.stage.build()
+    if hasattr(step, "output_folder"):
+        step.output_folder = run.output
+    return step
 
 
 def stage_passes(run: StageRun) -> list[StagePass]:
     """The executor runs of a stage: one, or those a multi-pass stage (e.g. dedupe) declares."""
-    stage = run.stage.build()
+    stage = stage_step(run)
     if hasattr(stage, "passes"):
         return stage.passes(lambda: stage_reader(run), run.output, run.stage.name)
     return [StagePass("", [stage_reader(run), stage, stage_writer(run)])]

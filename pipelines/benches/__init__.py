@@ -11,6 +11,7 @@ BENCHES = {
     "ocr": "pipelines.benches.ocr",
     "dedupe": "pipelines.benches.dedupe",
     "mix": "pipelines.benches.mix",
+    "synth": "pipelines.benches.synth",
 }
 
 

@@ -1,0 +1,53 @@
+"""`curate llm ...`: run the embedded model server, check an endpoint."""
+import asyncio
+import time
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+llm_app = typer.Typer(no_args_is_help=True, help="The LLM endpoint used by synthesis (qa_rewrite).")
+
+
+@llm_app.command()
+def serve(port: int = typer.Option(8080, help="Port on 127.0.0.1"),
+          host: str = typer.Option("127.0.0.1", help="Address to bind"),
+          model: Optional[Path] = typer.Option(None, help="A GGUF file (default: Gemma 3 270M from PyPI)"),
+          threads: int = typer.Option(2, help="llama.cpp threads"),
+          ctx: int = typer.Option(2048, help="Context size in tokens")):
+    """Serve the local model on an OpenAI-compatible endpoint until Ctrl-C."""
+    from synth.client import EndpointError
+    from synth.server import LocalServer
+
+    server = LocalServer(model, port=port, host=host, n_ctx=ctx, n_threads=threads)
+    try:
+        server.start()
+        typer.echo(f"serving {server.base_url} (Ctrl-C to stop)", err=True)
+        while server.process.poll() is None:
+            time.sleep(0.5)
+        typer.echo(f"error: the server exited with code {server.process.returncode}", err=True)
+        raise typer.Exit(1)
+    except EndpointError as e:
+        typer.echo(f"error: {e}", err=True)
+        raise typer.Exit(1)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+
+
+@llm_app.command()
+def check(endpoint: list[str] = typer.Argument(..., help="Base URL(s), e.g. http://127.0.0.1:8080/v1"),
+          model: Optional[str] = typer.Option(None)):
+    """Say whether the endpoint(s) answer and which model would be used (exit 1 if none does)."""
+    from synth.client import EndpointError, LLMClient
+
+    async def go():
+        async with LLMClient(endpoint, model) as client:
+            return await client.check()
+
+    try:
+        typer.echo(asyncio.run(go()))
+    except EndpointError as e:
+        typer.echo(f"error: {e}", err=True)
+        raise typer.Exit(1)
