@@ -56,14 +56,33 @@ def run(
     workers: Optional[int] = typer.Option(None, help="Tasks run at once"),
     tasks: Optional[int] = typer.Option(None, help="Number of shards of work"),
     as_json: bool = typer.Option(False, "--json", help="Print the manifest as JSON"),
+    executor: Optional[str] = typer.Option(None, "--executor", help="local, ray or slurm (overrides executor.type)"),
+    address: Optional[str] = typer.Option(None, help="ray: address of a running cluster (e.g. auto); "
+                                          "default starts a local one"),
+    partition: Optional[str] = typer.Option(None, help="slurm: partition"),
+    time: Optional[str] = typer.Option(None, help="slurm: time limit per task, e.g. 02:00:00"),
+    cpus: Optional[int] = typer.Option(None, help="ray/slurm: CPUs per task"),
+    mem: Optional[int] = typer.Option(None, help="ray/slurm: memory per CPU in GB"),
 ):
-    """Run a pipeline spec, stage by stage, and write manifest.json into the run folder."""
+    """Run a pipeline spec, stage by stage, and write manifest.json into the run folder.
+
+    With --executor slurm the stages are submitted as chained job arrays and the command
+    returns at once; a last job writes the manifest (see `curate status RUN_DIR`).
+    """
     from pipelines.manifest import RunFailed
     from pipelines.run import run_pipeline
 
     overrides = {k: v for k, v in {"input.path": input, "output": output, "executor.workers": workers,
-                                   "executor.tasks": tasks}.items() if v is not None}
+                                   "executor.tasks": tasks, "executor.type": executor,
+                                   "executor.options.address": address, "executor.options.partition": partition,
+                                   "executor.options.time": time, "executor.options.cpus_per_task": cpus,
+                                   "executor.options.mem_per_cpu_gb": mem}.items() if v is not None}
     checked = spec_or_exit(spec, overrides)
+    if checked.executor.type == "slurm":
+        missing = [k for k in ("partition", "time") if not checked.executor.options.get(k)]
+        if missing:
+            fail(f"the slurm executor needs {' and '.join(missing)}: set executor.options.{missing[0]} in "
+                 f"the spec or pass --{missing[0]}", 2)
     try:
         manifest = run_pipeline(checked, on_stage=lambda i, s: console.print(
             f"[bold]stage {i + 1}/{len(checked.stages)}[/] {s.name}"))
@@ -73,6 +92,10 @@ def run(
         fail(f"run failed: {type(e).__name__}: {e} (see {checked.output}/logs/)", 1)
     if as_json:
         print(json.dumps(manifest, indent=2))
+    elif "jobs" in manifest:  # slurm: submitted, not run
+        for stage, jobs in manifest["jobs"].items():
+            console.print(f"{stage}: job {', '.join(map(str, jobs))}")
+        console.print(f"manifest job {manifest['manifest_job']}; follow with `curate status {checked.output}`")
     else:
         from pipelines.summary import print_summary
 
@@ -110,6 +133,60 @@ def bench(name: str = typer.Argument(..., help="extract"),
     else:
         for key, value in result.items():
             console.print(f"{key}: {value}")
+
+
+@app.command()
+def status(run_dir: str = typer.Argument(..., help="Run folder (the spec's output)"),
+           as_json: bool = typer.Option(False, "--json", help="Print the status as JSON")):
+    """Which stages and tasks of a run are done, running, failed or pending (exit 1 if any failed)."""
+    from pipelines.status import run_status
+
+    result = run_status(run_dir)
+    if as_json:
+        print(json.dumps(result, indent=2))
+    else:
+        console.print(f"run {run_dir}: [bold]{result['state']}[/] (manifest: {result['manifest'] or 'not yet'})")
+        for unit, st in result["stages"].items():
+            extra = f" failed tasks {st['failed_tasks']}" if st["failed_tasks"] else ""
+            console.print(f"  {unit}: {st['state']} - {st['done']}/{st['tasks']} done, {st['running']} running, "
+                          f"{st['failed']} failed, {st['pending']} pending{extra}")
+    if result["state"] == "failed":
+        raise typer.Exit(1)
+
+
+@app.command()
+def manifest(run_dir: str = typer.Argument(..., help="Run folder (the spec's output)"),
+             spec: Optional[Path] = typer.Option(None, help="Spec file (default: RUN_DIR/spec.yaml)"),
+             as_json: bool = typer.Option(False, "--json", help="Print the manifest as JSON")):
+    """(Re)write manifest.json of a finished run folder, e.g. after Slurm or Airflow ran its stages."""
+    from pipelines.manifest import RunFailed, write_manifest
+    from pipelines.summary import print_summary
+
+    checked = spec_or_exit(spec or Path(run_dir) / "spec.yaml", {"output": run_dir})
+    try:
+        result = write_manifest(checked, {})
+    except RunFailed as e:
+        fail(f"counts do not add up: {e}", 1)
+    if as_json:
+        print(json.dumps(result, indent=2))
+    else:
+        print_summary(result)
+
+
+dag_app = typer.Typer(no_args_is_help=True, help="Airflow DAGs built from a pipeline spec.")
+app.add_typer(dag_app, name="dag")
+
+
+@dag_app.command("export")
+def dag_export(spec: Path, out: Path = typer.Option(..., "--out", help="Folder for the DAG file (Airflow's dags folder)"),
+               dag_id: Optional[str] = typer.Option(None, help="DAG id (default: curate_<spec name>)"),
+               schedule: Optional[str] = typer.Option(None, help="Cron or preset like @daily (default: manual)")):
+    """Write OUT/<dag_id>.py: a DAG with one task per stage, built from SPEC by pipelines.airflow."""
+    from pipelines.airflow import write_dag_file
+
+    spec_or_exit(spec)
+    path = write_dag_file(spec, out, dag_id=dag_id, schedule=schedule)
+    console.print(f"wrote {path}")
 
 
 def main():

@@ -69,6 +69,10 @@ def run_pipeline(spec: PipelineSpec, on_stage=None) -> dict:
     """Run every stage in order, then write and check the manifest (raises RunFailed)."""
     from pipelines.manifest import write_manifest
 
+    if spec.executor.type == "slurm":  # submit chained jobs and return their ids; nothing to wait for
+        from pipelines.slurm import submit_pipeline
+        return submit_pipeline(spec, on_stage)
+
     timings = {}
     for index, stage in enumerate(spec.stages):
         if on_stage:
