@@ -121,13 +121,16 @@ def demo(output: Path = typer.Option(Path("runs/demo"), help="Folder for the dem
 
 @app.command()
 def bench(name: str = typer.Argument(..., help="extract"),
-          as_json: bool = typer.Option(False, "--json", help="Print the figures as JSON")):
+          as_json: bool = typer.Option(False, "--json", help="Print the figures as JSON"),
+          option: list[str] = typer.Option([], "--option", "-o", help="KEY=VALUE passed to the bench, repeatable")):
     """Measure a stage against the raw library doing the same work in the same run."""
     from pipelines.benches import BENCHES, run_bench
 
     if name not in BENCHES:
         fail(f"unknown bench '{name}'; choose one of: {', '.join(BENCHES)}", 2)
-    result = run_bench(name)
+    if any("=" not in item for item in option):
+        fail("--option takes KEY=VALUE", 2)
+    result = run_bench(name, **dict(item.split("=", 1) for item in option))
     if as_json:
         print(json.dumps(result, indent=2))
     else:

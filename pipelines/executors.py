@@ -79,6 +79,8 @@ def ensure_ray(init: dict, default_cpus: int) -> None:
               "log_to_driver": False}
     if init.get("temp_dir"):  # keep it short: Ray's socket paths have a length limit
         kwargs["_temp_dir"] = str(init["temp_dir"])
+        # datatrove's Ray tasks log to $TMPDIR/ray_logs before copying the log to logging_dir
+        kwargs["runtime_env"] = {"env_vars": {"TMPDIR": str(init["temp_dir"])}}
     ray.init(**kwargs)
 
 

@@ -7,6 +7,7 @@ import importlib
 
 BENCHES = {
     "extract": "pipelines.benches.extract",
+    "scale": "pipelines.benches.scale",
 }
 
 
