@@ -57,8 +57,9 @@ def run_stage_task(spec_path: str, base_dir: str, index: int, run_dir: str) -> s
 def manifest_task(spec_path: str, base_dir: str, run_dir: str) -> dict:
     """Write and check manifest.json; a count mismatch fails the task (RunFailed)."""
     from pipelines.manifest import write_manifest
+    from pipelines.status import log_seconds
 
-    manifest = write_manifest(load_for_task(spec_path, base_dir, run_dir), {})
+    manifest = write_manifest(load_for_task(spec_path, base_dir, run_dir), log_seconds(run_dir))
     return {"status": manifest["status"], "stages": {k: {c: v[c] for c in ("in", "out", "rejected")}
                                                      for k, v in manifest["stages"].items()}}
 

@@ -163,11 +163,12 @@ def manifest(run_dir: str = typer.Argument(..., help="Run folder (the spec's out
              as_json: bool = typer.Option(False, "--json", help="Print the manifest as JSON")):
     """(Re)write manifest.json of a finished run folder, e.g. after Slurm or Airflow ran its stages."""
     from pipelines.manifest import RunFailed, write_manifest
+    from pipelines.status import log_seconds
     from pipelines.summary import print_summary
 
     checked = spec_or_exit(spec or Path(run_dir) / "spec.yaml", {"output": run_dir})
     try:
-        result = write_manifest(checked, {})
+        result = write_manifest(checked, log_seconds(run_dir))
     except RunFailed as e:
         fail(f"counts do not add up: {e}", 1)
     if as_json:

@@ -16,4 +16,6 @@ def run_demo(output: Path, say=print) -> dict:
                                                  "output": str(output / "web")})
     say(f"web pipeline -> {web.output}")
     manifests["web"] = run_pipeline(web)
+    from pipelines.status import run_status  # what `curate status` reports for the run folder
+    say(f"curate status {web.output}: {run_status(web.output)['state']}")
     return manifests

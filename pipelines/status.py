@@ -19,6 +19,8 @@ ERROR_LINE = re.compile(r"\|\s*(ERROR|CRITICAL)\s*\|")
 TAIL_BYTES = 64_000
 UNIT_FILE = re.compile(r"^(?:(.*)/)?(?:executor\.json|completions/\d+|logs/task_\d+\.log)$")
 SPEC_FILE = "spec.yaml"
+TASK_LOG = re.compile(r"(^|/)logs/task_\d+\.log$")
+TIMESTAMP = re.compile(r"^(?:\[NODE \d+\] )?(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+) \|")
 
 
 def _log_failed(folder, path: str) -> bool:
@@ -77,6 +79,24 @@ def run_status(run_dir: str) -> dict:
              "done" if states and all(s == "done" for s in states) and manifest else
              "running" if any(s in ("running", "done") for s in states) else "pending")
     return {"run": run_dir, "state": state, "manifest": manifest, "stages": stages}
+
+
+def log_seconds(run_dir: str) -> dict:
+    """Wall seconds per stage from its task logs (first to last timestamp over all its tasks and passes),
+    for manifests of runs whose stages ran elsewhere (Slurm jobs, Airflow tasks)."""
+    from datetime import datetime
+
+    logs = get_datafolder(get_datafolder(run_dir).resolve_paths("logs"))
+    spans: dict[str, list] = {}
+    for path in logs.list_files(recursive=True):
+        if not TASK_LOG.search(path):
+            continue
+        with logs.open(path, "r", errors="replace") as f:
+            stamps = [m.group(1) for line in f if (m := TIMESTAMP.match(line))]
+        if stamps:
+            span = spans.setdefault(path.split("/")[0], [])
+            span += [datetime.fromisoformat(stamps[0]), datetime.fromisoformat(stamps[-1])]
+    return {stage: round((max(t) - min(t)).total_seconds(), 3) for stage, t in spans.items()}
 
 
 def save_spec(spec) -> str:

@@ -133,6 +133,7 @@ def test_slurm_submits_chained_job_arrays_that_run_to_the_same_output(curate, tm
     subprocess.run(["bash", "-c", scripts[4]], env=job_env, check=True, capture_output=True, timeout=300)
     manifest = json.loads((run / "manifest.json").read_text())
     assert manifest["status"] == "ok" and manifest["stages"]["extract"]["in"] == 4
+    assert all(stage["seconds"] > 0 for stage in manifest["stages"].values())  # from the task logs
     assert status(curate, run)["state"] == "done"
     # the same spec on the local executor writes byte-identical shards
     curate("run", spec, "--output", tmp_path / "local")
