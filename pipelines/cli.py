@@ -78,11 +78,11 @@ def run(
                                    "executor.options.time": time, "executor.options.cpus_per_task": cpus,
                                    "executor.options.mem_per_cpu_gb": mem}.items() if v is not None}
     checked = spec_or_exit(spec, overrides)
-    if checked.executor.type == "slurm":
-        missing = [k for k in ("partition", "time") if not checked.executor.options.get(k)]
-        if missing:
-            fail(f"the slurm executor needs {' and '.join(missing)}: set executor.options.{missing[0]} in "
-                 f"the spec or pass --{missing[0]}", 2)
+    try:
+        from pipelines.executors import check_executor
+        check_executor(checked.executor)
+    except ValueError as e:
+        fail(f"{spec}: {e}", 2)
     try:
         manifest = run_pipeline(checked, on_stage=lambda i, s: console.print(
             f"[bold]stage {i + 1}/{len(checked.stages)}[/] {s.name}"))
@@ -144,7 +144,10 @@ def status(run_dir: str = typer.Argument(..., help="Run folder (the spec's outpu
     """Which stages and tasks of a run are done, running, failed or pending (exit 1 if any failed)."""
     from pipelines.status import run_status
 
-    result = run_status(run_dir)
+    try:
+        result = run_status(run_dir)
+    except FileNotFoundError:
+        fail(f"{run_dir}: no such run folder", 2)
     if as_json:
         print(json.dumps(result, indent=2))
     else:

@@ -48,8 +48,18 @@ def executor_options(spec: ExecutorSpec) -> dict:
     return options
 
 
-def make_executor(spec: ExecutorSpec, pipeline: list, logging_dir: str, depends=None):
+def check_executor(spec: ExecutorSpec) -> dict:
+    """The options for the chosen executor; ValueError (a config error) when some are wrong or missing."""
     options = executor_options(spec)
+    missing = [key for key in SLURM_REQUIRED if spec.type == "slurm" and not options.get(key)]
+    if missing:
+        raise ValueError(f"the slurm executor needs {' and '.join(missing)}: set executor.options.{missing[0]} "
+                         f"in the spec or pass --{missing[0]}")
+    return options
+
+
+def make_executor(spec: ExecutorSpec, pipeline: list, logging_dir: str, depends=None):
+    options = check_executor(spec)
     if spec.type == "local":
         return LocalPipelineExecutor(pipeline=pipeline, tasks=spec.tasks, workers=min(spec.workers, spec.tasks),
                                      logging_dir=logging_dir, depends=depends, **options)
@@ -108,10 +118,6 @@ EXECUTORS = {"local": LocalPipelineExecutor, "ray": CheckedRayExecutor, "slurm":
 
 
 def make_slurm_executor(spec: ExecutorSpec, options: dict, pipeline: list, logging_dir: str, depends=None):
-    missing = [key for key in SLURM_REQUIRED if not options.get(key)]
-    if missing:
-        raise ValueError(f"the slurm executor needs executor.options.{' and '.join(missing)} "
-                         "(in the YAML, or --partition/--time on `curate run`)")
     chain = _SLURM_CHAIN[-1] if _SLURM_CHAIN else None
     if depends is None and chain:
         depends = chain[-1]

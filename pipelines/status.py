@@ -4,7 +4,7 @@ Every executor run (a stage, or one pass of a multi-pass stage) has a logging fo
 under `<run>/logs/` holding `executor.json` (its `world_size` = number of tasks),
 `completions/<rank>` markers and `logs/task_<rank>.log`. A task is
 - done: its completion marker exists;
-- failed: no marker and its log has an ERROR line (datatrove logs the exception);
+- failed: no marker, and the executor logged the exception that ended it (an ERROR line);
 - running: no marker, a log without errors (running now, or killed before it could say);
 - pending: no log yet (e.g. a Slurm array task still queued).
 This works the same for local, Ray, Slurm and Airflow runs, on any fsspec path.
@@ -15,7 +15,8 @@ import re
 from datatrove.io import get_datafolder
 
 STATES = ("done", "running", "failed", "pending")
-ERROR_LINE = re.compile(r"\|\s*(ERROR|CRITICAL)\s*\|")
+# the executor's own exception line, not a stage's per-document error (those end up rejected, not failed)
+ERROR_LINE = re.compile(r"\|\s*(ERROR|CRITICAL)\s*\| datatrove\.executor\.")
 TAIL_BYTES = 64_000
 UNIT_FILE = re.compile(r"^(?:(.*)/)?(?:executor\.json|completions/\d+|logs/task_\d+\.log)$")
 SPEC_FILE = "spec.yaml"
@@ -61,6 +62,8 @@ def unit_status(logs, unit: str) -> dict:
 def run_status(run_dir: str) -> dict:
     """State of every stage (and pass) of a run folder, in the order the spec lists them when known."""
     run = get_datafolder(run_dir)
+    if not run.isdir(""):
+        raise FileNotFoundError(run_dir)
     logs = get_datafolder(run.resolve_paths("logs"))
     units = sorted({m.group(1) or "" for p in logs.list_files(recursive=True) if (m := UNIT_FILE.match(p))})
     order = _spec_stage_order(run)
