@@ -109,6 +109,7 @@ def run(spec: str | None = None, pages: str | None = None, tasks: int = 2, worke
     if not pages_path.is_dir():
         raise FileNotFoundError(f"bench pages not found at {pages_path}; pass pages=FOLDER")
     results = {1: [], int(workers): []}
+    load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="curate-bench-scale-") as tmp:
         run_spec = with_start_method(spec_path, start_method, Path(tmp)) if start_method else spec_path
         for attempt in range(int(repeats)):  # interleaved, so a busy spell hurts both sides alike
@@ -121,4 +122,5 @@ def run(spec: str | None = None, pages: str | None = None, tasks: int = 2, worke
             "speedup": round(one["stage_seconds"] / many["stage_seconds"], 2),
             "wall_speedup": round(one["wall_seconds"] / many["wall_seconds"], 2),
             "goal_speedup": 1.7, "same_output": len(shards) == 1, "runs": [one, many],
+            "load_average_1min": [round(load_before, 2), round(os.getloadavg()[0], 2)],  # other work on the machine
             "stage_seconds_all": {n: [r["stage_seconds"] for r in runs] for n, runs in results.items()}}
