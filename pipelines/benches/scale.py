@@ -5,7 +5,10 @@ and differ only in how many run at once. Each run is a fresh `curate run` proces
 process tree's memory is sampled while it runs. Speedup is measured on the stage time
 the run reports (the manifest's per-stage seconds), which leaves out interpreter start-up
 and imports; the whole command's wall time is reported next to it. Goal: >= 1.7x on 2 cores.
-Each side runs `repeats` times, interleaved, and the best run counts (the machine may be shared).
+Each side runs `repeats` times, interleaved, and the best run counts (the machine may be shared);
+`parallel_ceiling` (a plain CPU loop, 1 vs 2 processes, before and after) says what two
+processes could gain on the machine at that moment, so a low speedup on a busy machine is
+told apart from a pipeline that does not scale.
 `start_method=fork` sets the local executor's process start method (datatrove's default,
 forkserver, re-imports the pipeline's modules in every worker: about a second per stage).
 """
@@ -90,6 +93,22 @@ def run_once(spec: Path, pages: Path, workers: int, tasks: int, out: Path) -> di
             "shards": {f["path"]: f["sha256"] for s in manifest["stages"].values() for f in s["files"]}}
 
 
+SPIN = "x = 0\nfor i in range(10_000_000):\n    x += i * i"
+
+
+def parallel_ceiling() -> float:
+    """What 2 processes gain over 1 on this machine right now: a pure-Python loop run once alone,
+    then twice at once (2 x alone / together). 2.0 on two idle cores; less when others use them."""
+    def spin(n: int) -> float:
+        started = time.perf_counter()
+        procs = [subprocess.Popen([sys.executable, "-c", SPIN]) for _ in range(n)]
+        for proc in procs:
+            proc.wait()
+        return time.perf_counter() - started
+
+    return round(2 * spin(1) / spin(2), 2)
+
+
 def with_start_method(spec: Path, start_method: str, folder: Path) -> Path:
     """A copy of the spec whose local executor uses `start_method` (fork or forkserver)."""
     import yaml
@@ -109,7 +128,7 @@ def run(spec: str | None = None, pages: str | None = None, tasks: int = 2, worke
     if not pages_path.is_dir():
         raise FileNotFoundError(f"bench pages not found at {pages_path}; pass pages=FOLDER")
     results = {1: [], int(workers): []}
-    load_before = os.getloadavg()[0]
+    load_before, ceiling_before = os.getloadavg()[0], parallel_ceiling()
     with tempfile.TemporaryDirectory(prefix="curate-bench-scale-") as tmp:
         run_spec = with_start_method(spec_path, start_method, Path(tmp)) if start_method else spec_path
         for attempt in range(int(repeats)):  # interleaved, so a busy spell hurts both sides alike
@@ -122,5 +141,7 @@ def run(spec: str | None = None, pages: str | None = None, tasks: int = 2, worke
             "speedup": round(one["stage_seconds"] / many["stage_seconds"], 2),
             "wall_speedup": round(one["wall_seconds"] / many["wall_seconds"], 2),
             "goal_speedup": 1.7, "same_output": len(shards) == 1, "runs": [one, many],
-            "load_average_1min": [round(load_before, 2), round(os.getloadavg()[0], 2)],  # other work on the machine
+            # other work on the machine, before and after: the 1-minute load and the 2-process ceiling
+            "load_average_1min": [round(load_before, 2), round(os.getloadavg()[0], 2)],
+            "parallel_ceiling": [ceiling_before, parallel_ceiling()],
             "stage_seconds_all": {n: [r["stage_seconds"] for r in runs] for n, runs in results.items()}}
