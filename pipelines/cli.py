@@ -84,16 +84,28 @@ def run(
     index: Optional[str] = typer.Option(None, "--index", help="Dedupe against (and add to) this index "
                                         "folder: sets `index` of every minhash_dedupe stage"),
     sets: list[str] = typer.Option([], "--set", help="Override a top-level spec key: --set input.text_key=body"),
+    executor: Optional[str] = typer.Option(None, "--executor", help="local, ray or slurm (overrides executor.type)"),
+    address: Optional[str] = typer.Option(None, help="ray: address of a running cluster (e.g. auto); "
+                                          "default starts a local one"),
+    partition: Optional[str] = typer.Option(None, help="slurm: partition"),
+    time: Optional[str] = typer.Option(None, help="slurm: time limit per task, e.g. 02:00:00"),
+    cpus: Optional[int] = typer.Option(None, help="ray/slurm: CPUs per task"),
+    mem: Optional[int] = typer.Option(None, help="ray/slurm: memory per CPU in GB"),
 ):
     """Run a pipeline spec, stage by stage, and write manifest.json into the run folder.
 
     Re-running the same command resumes: finished tasks are skipped (datatrove completion markers).
-    With --json, stdout holds only the manifest."""
+    With --json, stdout holds only the manifest. With --executor slurm the stages are submitted as
+    chained job arrays and the command returns at once; a last job writes the manifest (see
+    `curate status RUN_DIR`)."""
     from pipelines.manifest import RunFailed
     from pipelines.run import InputError, RunConflict, run_pipeline
 
     overrides = {k: v for k, v in {"input.path": input, "output": output, "executor.workers": workers,
-                                   "executor.tasks": tasks}.items() if v is not None}
+                                   "executor.tasks": tasks, "executor.type": executor,
+                                   "executor.options.address": address, "executor.options.partition": partition,
+                                   "executor.options.time": time, "executor.options.cpus_per_task": cpus,
+                                   "executor.options.mem_per_cpu_gb": mem}.items() if v is not None}
     for item in sets:
         key, sep, value = item.partition("=")
         if not sep:
@@ -110,6 +122,12 @@ def run(
         except SpecError as e:
             fail(str(e), 2)
     try:
+        from pipelines.executors import check_executor
+
+        check_executor(checked.executor)
+    except ValueError as e:
+        fail(f"{spec}: {e}", 2)
+    try:
         with stage_progress(checked) as (on_stage, on_progress):
             manifest = run_pipeline(checked, on_stage=on_stage, on_progress=on_progress)
     except RunFailed as e:
@@ -120,6 +138,10 @@ def run(
         fail(f"run failed: {type(e).__name__}: {e} (see {checked.output}/logs/)", 1)
     if as_json:
         print(json.dumps(manifest, indent=2))
+    elif "jobs" in manifest:  # slurm: submitted, not run
+        for stage, jobs in manifest["jobs"].items():
+            console.print(f"{stage}: job {', '.join(map(str, jobs))}")
+        console.print(f"manifest job {manifest['manifest_job']}; follow with `curate status {checked.output}`")
     else:
         from pipelines.summary import print_summary
 
@@ -152,7 +174,8 @@ def demo(output: Path = typer.Option(Path("runs/demo"), help="Folder for the dem
 @app.command()
 def bench(name: str = typer.Argument(..., help="extract"),
           as_json: bool = typer.Option(False, "--json", help="Print the figures as JSON"),
-          opts: list[str] = typer.Option([], "--opt", help="Bench option KEY=VALUE, e.g. --opt n_docs=20000")):
+          opts: list[str] = typer.Option([], "--opt", "--option", "-o",
+                                         help="Bench option KEY=VALUE, repeatable, e.g. --opt n_docs=20000")):
     """Measure a stage against the raw library doing the same work in the same run."""
     from pipelines.benches import BENCHES, run_bench
 
@@ -200,6 +223,64 @@ def explain(run_dir: Path = typer.Argument(..., help="A run folder, or a folder 
         print(format_story(story))
     if not story["found"]:
         fail(f"document {doc_id!r} is in none of the {story['runs_searched']} run(s) under {run_dir}", 1)
+
+
+@app.command()
+def status(run_dir: str = typer.Argument(..., help="Run folder (the spec's output)"),
+           as_json: bool = typer.Option(False, "--json", help="Print the status as JSON")):
+    """Which stages and tasks of a run are done, running, failed or pending (exit 1 if any failed)."""
+    from pipelines.status import run_status
+
+    try:
+        result = run_status(run_dir)
+    except FileNotFoundError:
+        fail(f"{run_dir}: no such run folder", 2)
+    if as_json:
+        print(json.dumps(result, indent=2))
+    else:
+        console.print(f"run {run_dir}: [bold]{result['state']}[/] (manifest: {result['manifest'] or 'not yet'})")
+        for unit, st in result["stages"].items():
+            extra = f" failed tasks {st['failed_tasks']}" if st["failed_tasks"] else ""
+            console.print(f"  {unit}: {st['state']} - {st['done']}/{st['tasks']} done, {st['running']} running, "
+                          f"{st['failed']} failed, {st['pending']} pending{extra}")
+    if result["state"] == "failed":
+        raise typer.Exit(1)
+
+
+@app.command()
+def manifest(run_dir: str = typer.Argument(..., help="Run folder (the spec's output)"),
+             spec: Optional[Path] = typer.Option(None, help="Spec file (default: RUN_DIR/spec.yaml)"),
+             as_json: bool = typer.Option(False, "--json", help="Print the manifest as JSON")):
+    """(Re)write manifest.json of a finished run folder, e.g. after Slurm or Airflow ran its stages."""
+    from pipelines.manifest import RunFailed, write_manifest
+    from pipelines.status import log_seconds
+    from pipelines.summary import print_summary
+
+    checked = spec_or_exit(spec or Path(run_dir) / "spec.yaml", {"output": run_dir})
+    try:
+        result = write_manifest(checked, log_seconds(run_dir))
+    except RunFailed as e:
+        fail(f"counts do not add up: {e}", 1)
+    if as_json:
+        print(json.dumps(result, indent=2))
+    else:
+        print_summary(result)
+
+
+dag_app = typer.Typer(no_args_is_help=True, help="Airflow DAGs built from a pipeline spec.")
+app.add_typer(dag_app, name="dag")
+
+
+@dag_app.command("export")
+def dag_export(spec: Path, out: Path = typer.Option(..., "--out", help="Folder for the DAG file (Airflow's dags folder)"),
+               dag_id: Optional[str] = typer.Option(None, help="DAG id (default: curate_<spec name>)"),
+               schedule: Optional[str] = typer.Option(None, help="Cron or preset like @daily (default: manual)")):
+    """Write OUT/<dag_id>.py: a DAG with one task per stage, built from SPEC by pipelines.airflow."""
+    from pipelines.airflow import write_dag_file
+
+    spec_or_exit(spec)
+    path = write_dag_file(spec, out, dag_id=dag_id, schedule=schedule)
+    console.print(f"wrote {path}")
 
 
 # command groups that live in their own modules

@@ -32,6 +32,9 @@ def run_demo(output: Path, say=print) -> dict:
             stage.params = stage.params.model_copy(update={"model": str(quality_model)})
     say(f"web pipeline -> {web.output}")
     manifests["web"] = run_pipeline(web)
+    from pipelines.status import run_status  # what `curate status` reports for the run folder
+
+    say(f"curate status {web.output}: {run_status(web.output)['state']}")
     pdf = load_spec(PIPELINES / "pdf.yaml", {"input.path": str(DEMO_DATA / "pdf"), "output": str(output / "pdf")})
     say(f"pdf pipeline -> {pdf.output}")
     manifests["pdf"] = run_pipeline(pdf)

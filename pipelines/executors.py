@@ -1,16 +1,35 @@
 """Datatrove executors from the spec's `executor` block. We configure them; we never write one.
 
+- local: `LocalPipelineExecutor` (a process pool on this machine).
+- ray: `RayPipelineExecutor` on a running cluster (`options.address`, e.g. "auto" or
+  "ray://head:10001") or on a local one this process starts (`options.num_cpus`, default
+  `workers`). Ray's tasks report failures as warnings only, so we check completion markers
+  after the run and raise, like the local executor does.
+- slurm: `SlurmPipelineExecutor`; `options.partition` and `options.time` are required,
+  `cpus_per_task`, `mem_per_cpu_gb`, `qos`, `venv_path`, `sbatch_args`... pass through.
+  Submitting a job does not wait for it, so inside `slurm_chain()` every executor made
+  depends on the one made just before it: stages (and the passes of a multi-pass stage)
+  run in the order they were submitted.
+
+Everything in `options` that is not ours is passed to the datatrove executor as is; keys
+meant for another executor type are skipped, so one YAML can carry ray and slurm settings.
+
 Datatrove logs every task to stderr at INFO. On a terminal that drowns our progress
 bars, so the console only gets warnings and errors (`CURATE_LOG_LEVEL` changes that);
 the full logs still go to `<run>/logs/<stage>/logs/task_*.log`. The patch is applied
 at import, so pool workers (which unpickle our executor and import this module) get it too.
 """
+import inspect
 import os
 import sys
+from contextlib import contextmanager
+from pathlib import PurePosixPath
 
 import datatrove.executor.base as _executor_base
 import datatrove.utils.logging as _dt_logging
 from datatrove.executor.local import LocalPipelineExecutor
+from datatrove.executor.ray import RayPipelineExecutor  # imports ray only when run
+from datatrove.executor.slurm import SlurmPipelineExecutor
 from datatrove.utils.logging import logger
 
 from pipelines.spec import ExecutorSpec
@@ -43,8 +62,117 @@ class LocalExecutor(LocalPipelineExecutor):
     """datatrove's LocalPipelineExecutor; defined here so pool workers import this module's log set-up."""
 
 
+
+RAY_INIT_KEYS = ("address", "num_cpus", "temp_dir")
+SLURM_REQUIRED = ("partition", "time")
+RESERVED = {"self", "pipeline", "logging_dir", "depends", "tasks", "workers"}  # set from the spec itself
+_SLURM_CHAIN: list[list] = []  # the executors made inside the innermost slurm_chain()
+
+
+def executor_options(spec: ExecutorSpec) -> dict:
+    """The spec's options the chosen executor takes. One YAML may hold ray and slurm settings side
+    by side (`--executor` picks one), so a key another executor takes is skipped; a key none takes
+    is an error."""
+    ours = {"local": (), "ray": RAY_INIT_KEYS, "slurm": ()}
+    takes = {kind: (set(inspect.signature(cls.__init__).parameters) | set(ours[kind])) - RESERVED
+             for kind, cls in EXECUTORS.items()}
+    unknown = [key for key in spec.options if not any(key in keys for keys in takes.values())]
+    if unknown:
+        raise ValueError(f"executor.options: unknown key(s) {', '.join(unknown)}; the {spec.type} executor takes "
+                         f"{', '.join(sorted(takes[spec.type]))}")
+    options = {key: value for key, value in spec.options.items() if key in takes[spec.type]}
+    if spec.type == "ray" and isinstance(options.get("time"), str):  # a Slurm time limit, not Ray's seconds
+        options.pop("time")
+    return options
+
+
+def check_executor(spec: ExecutorSpec) -> dict:
+    """The options for the chosen executor; ValueError (a config error) when some are wrong or missing."""
+    options = executor_options(spec)
+    missing = [key for key in SLURM_REQUIRED if spec.type == "slurm" and not options.get(key)]
+    if missing:
+        raise ValueError(f"the slurm executor needs {' and '.join(missing)}: set executor.options.{missing[0]} "
+                         f"in the spec or pass --{missing[0]}")
+    return options
+
+
 def make_executor(spec: ExecutorSpec, pipeline: list, logging_dir: str, depends=None):
+    options = check_executor(spec)
     if spec.type == "local":
         return LocalExecutor(pipeline=pipeline, tasks=spec.tasks, workers=min(spec.workers, spec.tasks),
-                             logging_dir=logging_dir, depends=depends, **spec.options)
-    raise NotImplementedError(f"executor '{spec.type}' is not available yet")
+                             logging_dir=logging_dir, depends=depends, **options)
+    if spec.type == "ray":
+        init = {key: options.pop(key) for key in RAY_INIT_KEYS if key in options}
+        ensure_ray(init, default_cpus=spec.workers)
+        return CheckedRayExecutor(pipeline=pipeline, tasks=spec.tasks, workers=spec.workers,
+                                  logging_dir=logging_dir, depends=depends, **options)
+    if spec.type == "slurm":
+        return make_slurm_executor(spec, options, pipeline, logging_dir, depends)
+    raise NotImplementedError(f"executor '{spec.type}' is not available")
+
+
+# --- Ray -------------------------------------------------------------------------------------
+
+def ensure_ray(init: dict, default_cpus: int) -> None:
+    """Connect to the cluster at `address`, or start a local one; once per process."""
+    import ray
+
+    if ray.is_initialized():
+        return
+    if init.get("address"):
+        ray.init(address=init["address"], log_to_driver=False)
+        return
+    os.environ.setdefault("RAY_AUTH_MODE", "disabled")  # a private single-machine cluster
+    kwargs = {"num_cpus": int(init.get("num_cpus", default_cpus)), "include_dashboard": False,
+              "log_to_driver": False}
+    if init.get("temp_dir"):  # keep it short: Ray's socket paths have a length limit
+        kwargs["_temp_dir"] = str(init["temp_dir"])
+        # datatrove's Ray tasks log to $TMPDIR/ray_logs before copying the log to logging_dir
+        kwargs["runtime_env"] = {"env_vars": {"TMPDIR": str(init["temp_dir"])}}
+    ray.init(**kwargs)
+
+
+class CheckedRayExecutor(RayPipelineExecutor):
+    """RayPipelineExecutor that raises when a task did not complete (datatrove only warns)."""
+
+    def run(self):
+        super().run()
+        missing = self.get_incomplete_ranks(skip_completed=True)
+        if missing:
+            raise RuntimeError(f"{len(missing)}/{self.world_size} Ray tasks did not complete "
+                               f"(ranks {missing[:10]}); see {self.logging_dir.path}/logs/")
+
+
+# --- Slurm -----------------------------------------------------------------------------------
+
+def slurm_job_name(logging_dir: str) -> str:
+    """`curate.<stage>[.<pass>]` from `<output>/logs/<stage>[/<pass>]`."""
+    parts = PurePosixPath(logging_dir).parts
+    tail = parts[len(parts) - parts[::-1].index("logs"):] if "logs" in parts else parts[-1:]
+    return ".".join(("curate", *tail))
+
+
+EXECUTORS = {"local": LocalExecutor, "ray": CheckedRayExecutor, "slurm": SlurmPipelineExecutor}
+
+
+def make_slurm_executor(spec: ExecutorSpec, options: dict, pipeline: list, logging_dir: str, depends=None):
+    chain = _SLURM_CHAIN[-1] if _SLURM_CHAIN else None
+    if depends is None and chain:
+        depends = chain[-1]
+    options.setdefault("job_name", slurm_job_name(logging_dir))
+    executor = SlurmPipelineExecutor(pipeline=pipeline, tasks=spec.tasks, workers=spec.workers,
+                                     logging_dir=logging_dir, depends=depends, **options)
+    if chain is not None:
+        chain.append(executor)
+    return executor
+
+
+@contextmanager
+def slurm_chain():
+    """Inside, each Slurm executor made depends on the one made before it; yields them in order."""
+    chain: list = []
+    _SLURM_CHAIN.append(chain)
+    try:
+        yield chain
+    finally:
+        _SLURM_CHAIN.pop()

@@ -199,6 +199,11 @@ def run_pipeline(spec: PipelineSpec, on_stage=None, on_progress=None) -> dict:
 
     input_location(spec.input.path, spec.input.glob)  # InputError before anything is written
     claim_output(spec)
+
+    if spec.executor.type == "slurm":  # submit chained jobs and return their ids; nothing to wait for
+        from pipelines.slurm import submit_pipeline
+        return submit_pipeline(spec, on_stage)
+
     timings = {}
     for index, stage in enumerate(spec.stages):
         if on_stage:

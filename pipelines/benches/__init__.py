@@ -12,6 +12,7 @@ BENCHES = {
     "dedupe": "pipelines.benches.dedupe",
     "mix": "pipelines.benches.mix",
     "synth": "pipelines.benches.synth",
+    "scale": "pipelines.benches.scale",
 }
 
 

@@ -1,0 +1,147 @@
+"""`curate bench scale`: the web pipeline with 1 and with 2 workers on the same pages.
+
+Both runs split the input into the same number of tasks (so they write the same shards)
+and differ only in how many run at once. Each run is a fresh `curate run` process; its
+process tree's memory is sampled while it runs. Speedup is measured on the stage time
+the run reports (the manifest's per-stage seconds), which leaves out interpreter start-up
+and imports; the whole command's wall time is reported next to it. Goal: >= 1.7x on 2 cores.
+Each side runs `repeats` times, interleaved, and the best run counts (the machine may be shared);
+`parallel_ceiling` (a plain CPU loop, 1 vs 2 processes, before and after) says what two
+processes could gain on the machine at that moment, so a low speedup on a busy machine is
+told apart from a pipeline that does not scale.
+`start_method=fork` sets the local executor's process start method (datatrove's default,
+forkserver, re-imports the pipeline's modules in every worker: about a second per stage).
+"""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import psutil
+
+ROOT = Path(__file__).resolve().parents[2]
+PAGES = ROOT.parent / "shared" / "bench" / "article-extraction" / "html"
+
+
+def default_spec() -> Path:
+    web = ROOT / "manifests" / "pipelines" / "web.yaml"
+    return web if web.exists() else ROOT / "manifests" / "pipelines" / "extract.yaml"
+
+
+class TreeSampler(threading.Thread):
+    """Peak RSS of every process in a tree, sampled every `interval` seconds."""
+
+    def __init__(self, pid: int, interval: float = 0.05):
+        super().__init__(daemon=True)
+        self.root, self.interval, self.peaks, self.cpu, self.tree_peak = pid, interval, {}, {}, 0
+        self.done = threading.Event()
+
+    def run(self):
+        try:
+            root = psutil.Process(self.root)
+        except psutil.NoSuchProcess:
+            return
+        while not self.done.is_set():
+            total = 0
+            try:
+                procs = [root, *root.children(recursive=True)]
+            except psutil.NoSuchProcess:
+                break
+            for proc in procs:
+                try:
+                    rss = proc.memory_info().rss
+                    times = proc.cpu_times()
+                except psutil.Error:
+                    continue
+                self.cpu[proc.pid] = times.user + times.system
+                total += rss
+                self.peaks[proc.pid] = max(self.peaks.get(proc.pid, 0), rss)
+            self.tree_peak = max(self.tree_peak, total)
+            time.sleep(self.interval)
+
+
+def run_once(spec: Path, pages: Path, workers: int, tasks: int, out: Path) -> dict:
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
+    cmd = [sys.executable, "-m", "pipelines.cli", "run", str(spec), "--input", str(pages), "--output", str(out),
+           "--tasks", str(tasks), "--workers", str(workers), "--executor", "local", "--json"]
+    started = time.perf_counter()
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    sampler = TreeSampler(proc.pid)
+    sampler.start()
+    stdout, stderr = proc.communicate()
+    wall = time.perf_counter() - started
+    sampler.done.set()
+    sampler.join()
+    if proc.returncode != 0:
+        raise RuntimeError(f"curate run exited {proc.returncode}: {stderr[-2000:]}")
+    manifest = json.loads(stdout)
+    children = {pid: rss for pid, rss in sampler.peaks.items() if pid != proc.pid}
+    # with 1 worker the tasks run in the main process; with more, in pool processes (plus a small manager)
+    worker_pids = [proc.pid] if workers == 1 else sorted(children, key=children.get, reverse=True)[:workers]
+    first = next(iter(manifest["stages"].values()))
+    return {"workers": workers, "tasks": tasks, "stage_seconds": round(manifest["seconds"], 3),
+            "wall_seconds": round(wall, 3), "docs_in": first["in"],
+            "docs_out": sum(s["out"] for s in list(manifest["stages"].values())[-1:]),
+            "peak_rss_mb_per_worker": [round(sampler.peaks[pid] / 2**20, 1) for pid in worker_pids],
+            "cpu_seconds_per_worker": [round(sampler.cpu.get(pid, 0), 2) for pid in worker_pids],
+            "peak_rss_mb_main": round(sampler.peaks.get(proc.pid, 0) / 2**20, 1),
+            "peak_rss_mb_tree": round(sampler.tree_peak / 2**20, 1),
+            "shards": {f["path"]: f["sha256"] for s in manifest["stages"].values() for f in s["files"]}}
+
+
+SPIN = "x = 0\nfor i in range(10_000_000):\n    x += i * i"
+
+
+def parallel_ceiling() -> float:
+    """What 2 processes gain over 1 on this machine right now: a pure-Python loop run once alone,
+    then twice at once (2 x alone / together). 2.0 on two idle cores; less when others use them."""
+    def spin(n: int) -> float:
+        started = time.perf_counter()
+        procs = [subprocess.Popen([sys.executable, "-c", SPIN]) for _ in range(n)]
+        for proc in procs:
+            proc.wait()
+        return time.perf_counter() - started
+
+    return round(2 * spin(1) / spin(2), 2)
+
+
+def with_start_method(spec: Path, start_method: str, folder: Path) -> Path:
+    """A copy of the spec whose local executor uses `start_method` (fork or forkserver)."""
+    import yaml
+
+    data = yaml.safe_load(spec.read_text())
+    data.setdefault("executor", {}).setdefault("options", {})["start_method"] = start_method
+    copy = folder / spec.name
+    copy.write_text(yaml.safe_dump(data))
+    return copy
+
+
+def run(spec: str | None = None, pages: str | None = None, tasks: int = 2, workers: int = 2, repeats: int = 3,
+        start_method: str | None = None) -> dict:
+    """Best of `repeats` runs per worker count (the machine may be shared); same shards required."""
+    spec_path = Path(spec) if spec else default_spec()
+    pages_path = Path(pages) if pages else PAGES
+    if not pages_path.is_dir():
+        raise FileNotFoundError(f"bench pages not found at {pages_path}; pass pages=FOLDER")
+    results = {1: [], int(workers): []}
+    load_before, ceiling_before = os.getloadavg()[0], parallel_ceiling()
+    with tempfile.TemporaryDirectory(prefix="curate-bench-scale-") as tmp:
+        run_spec = with_start_method(spec_path, start_method, Path(tmp)) if start_method else spec_path
+        for attempt in range(int(repeats)):  # interleaved, so a busy spell hurts both sides alike
+            for n in results:
+                results[n].append(run_once(run_spec, pages_path, n, int(tasks), Path(tmp) / f"w{n}-{attempt}"))
+    shards = {json.dumps(r.pop("shards"), sort_keys=True) for runs in results.values() for r in runs}
+    one, many = (min(runs, key=lambda r: r["stage_seconds"]) for runs in results.values())
+    return {"spec": str(spec_path), "pages": str(pages_path), "cpus": os.cpu_count(),
+            "start_method": start_method or "spec (datatrove default: forkserver)", "repeats": int(repeats),
+            "speedup": round(one["stage_seconds"] / many["stage_seconds"], 2),
+            "wall_speedup": round(one["wall_seconds"] / many["wall_seconds"], 2),
+            "goal_speedup": 1.7, "same_output": len(shards) == 1, "runs": [one, many],
+            # other work on the machine, before and after: the 1-minute load and the 2-process ceiling
+            "load_average_1min": [round(load_before, 2), round(os.getloadavg()[0], 2)],
+            "parallel_ceiling": [ceiling_before, parallel_ceiling()],
+            "stage_seconds_all": {n: [r["stage_seconds"] for r in runs] for n, runs in results.items()}}

@@ -1,0 +1,61 @@
+"""Submit a whole spec to Slurm: one job array per stage (or pass), chained, then a manifest job.
+
+Nothing here waits for the cluster. Each stage's array job depends (`afterok`) on the one
+submitted before it (datatrove's `depends`, set up by `slurm_chain`), and a last one-CPU job
+runs `curate manifest RUN_DIR` once every stage has finished. `curate status RUN_DIR` tells
+how far the run is meanwhile. The spec is saved as `<output>/spec.yaml` so the manifest job
+(and anyone later) can rebuild it from the run folder alone.
+"""
+import shlex
+import sys
+from pathlib import Path
+
+from datatrove.executor.slurm import launch_slurm_job
+from datatrove.io import get_datafolder
+
+from pipelines.executors import slurm_chain
+from pipelines.spec import PipelineSpec
+from pipelines.status import save_spec
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def manifest_script(last, spec: PipelineSpec) -> str:
+    """An sbatch script running `curate manifest RUN_DIR` with the stage jobs' partition, qos and env."""
+    output = get_datafolder(spec.output).resolve_paths("")
+    stage_args = last.get_sbatch_args()
+    args = {key: stage_args[key] for key in ("partition", "qos", "time") if key in stage_args}
+    log = f"{output}/logs/manifest_%j.out"
+    args.update({"job-name": f"curate.{spec.name}.manifest", "cpus-per-task": 1, "mem-per-cpu": "2G",
+                 "output": log, "error": log})
+    env = last.env_command or (f"source {last.venv_path}" if last.venv_path else "")
+    lines = ["#!/bin/bash", *(f"#SBATCH --{key}={value}" for key, value in args.items()), env, "set -xe",
+             f"export PYTHONPATH={shlex.quote(str(ROOT))}${{PYTHONPATH:+:$PYTHONPATH}}",
+             f"{shlex.quote(sys.executable)} -m pipelines.cli manifest {shlex.quote(output)}"]
+    return "\n".join(line for line in lines if line) + "\n"
+
+
+def submit_pipeline(spec: PipelineSpec, on_stage=None) -> dict:
+    """Submit every stage chained with `depends`, then the manifest job; returns the job ids."""
+    from pipelines.run import StageRun, run_stage
+
+    save_spec(spec)
+    jobs = {}
+    with slurm_chain() as chain:
+        for index, stage in enumerate(spec.stages):
+            if on_stage:
+                on_stage(index, stage)
+            before = len(chain)
+            run_stage(StageRun(spec, index))
+            jobs[stage.name] = [executor.job_id for executor in chain[before:]]
+    pending = [job for ids in jobs.values() for job in ids if job not in (None, -1)]
+    result = {"name": spec.name, "output": spec.output, "executor": "slurm", "jobs": jobs, "manifest_job": None}
+    if not pending:  # every task was already complete: nothing to wait for
+        from pipelines.manifest import write_manifest
+
+        result["manifest"] = write_manifest(spec, {})
+        return result
+    script = manifest_script(chain[-1], spec)
+    result["manifest_job"] = launch_slurm_job(script, chain[-1].job_id_retriever,
+                                              f"--dependency=afterok:{pending[-1]}")
+    return result

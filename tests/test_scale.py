@@ -1,0 +1,201 @@
+"""Beyond one process: the same spec on Ray, Slurm job arrays and an Airflow DAG, and `curate status`.
+
+Ray runs for real (a local 2-CPU cluster). Airflow runs for real (`airflow db migrate` and
+`airflow dags test` on SQLite). There is no Slurm cluster here, so `sbatch`, `srun` and
+`scontrol` are three-line shims: sbatch records each script and answers with a job id, and
+the test then plays the cluster by running the recorded scripts in dependency order.
+"""
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import BENCH_PAGES, ROOT
+
+EXTRACT_SPEC = ROOT / "manifests" / "pipelines" / "extract.yaml"
+
+
+def copy_pages(folder: Path, n: int) -> Path:
+    folder.mkdir(parents=True)
+    for path in sorted(BENCH_PAGES.glob("*.html.gz"))[:n]:
+        shutil.copy(path, folder / path.name)
+    return folder
+
+
+def write_spec(path: Path, pages: Path, output: Path, executor: dict, two_stages=False) -> Path:
+    stages = [{"extract": {"favor_precision": True}}]
+    if two_stages:  # a second stage reading the first one's shards (re-extracting text finds little)
+        stages.append({"extract": {"name": "extract2"}})
+    path.write_text(yaml.safe_dump({"name": "scale", "input": {"path": str(pages), "format": "html"},
+                                    "output": str(output), "executor": executor, "stages": stages}))
+    return path
+
+
+def shard_hashes(run: Path) -> dict:
+    return {str(p.relative_to(run)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(run.glob("*/**/part-*.parquet")) if "logs" not in p.parts}
+
+
+def status(curate, run: Path, check=True) -> dict:
+    return json.loads(curate("status", run, "--json", check=check).stdout)
+
+
+def test_ray_run_gives_the_same_shards_as_local(curate, tmp_path):
+    pytest.importorskip("ray")
+    pages = copy_pages(tmp_path / "pages", 10)
+    ray_tmp = tempfile.mkdtemp(prefix="ray", dir="/tmp")  # short: Ray's socket paths have a length limit
+    spec = write_spec(tmp_path / "spec.yaml", pages, tmp_path / "ray",
+                      {"type": "ray", "tasks": 2, "workers": 2, "options": {"num_cpus": 2, "temp_dir": ray_tmp}})
+    try:
+        ray_manifest = json.loads(curate("run", spec, "--json", env={"RAY_AUTH_MODE": "disabled"}).stdout)
+    finally:
+        shutil.rmtree(ray_tmp, ignore_errors=True)
+    # the same spec, switched to the local executor by flag (the ray-only options are skipped)
+    local_manifest = json.loads(curate("run", spec, "--executor", "local", "--output", tmp_path / "local",
+                                       "--json").stdout)
+    ray_executor = json.loads((tmp_path / "ray/logs/extract/executor.json").read_text())
+    assert ray_executor["cpus_per_task"] == 1 and ray_executor["world_size"] == 2  # RayPipelineExecutor's fields
+    assert "cpus_per_task" not in json.loads((tmp_path / "local/logs/extract/executor.json").read_text())
+    ray_files, local_files = shard_hashes(tmp_path / "ray"), shard_hashes(tmp_path / "local")
+    assert len(ray_files) == 4 and ray_files == local_files
+    assert ray_manifest["stages"]["extract"]["in"] == 10
+    for key in ("in", "out", "rejected", "rejected_by_reason"):
+        assert ray_manifest["stages"]["extract"][key] == local_manifest["stages"]["extract"][key]
+
+
+SBATCH = """#!/bin/bash
+n=$(( $(ls "$SBATCH_LOG" | wc -l) / 2 + 1 ))
+printf '%s\\n' "${@:1:$#-1}" > "$SBATCH_LOG/$n.args"
+cp "${@: -1}" "$SBATCH_LOG/$n.sh"
+echo "Submitted batch job $((1000 + n))"
+"""
+SRUN = """#!/bin/bash
+while [ $# -gt 0 ] && [ "${1#-}" != "$1" ]; do case "$1" in -n|-N) shift 2;; *) shift;; esac; done
+exec "$@"
+"""
+SCONTROL = "#!/bin/bash\necho localhost\n"
+
+
+def fake_slurm(tmp_path: Path) -> dict:
+    bin_dir, log = tmp_path / "bin", tmp_path / "sbatch"
+    bin_dir.mkdir()
+    log.mkdir()
+    for name, text in (("sbatch", SBATCH), ("srun", SRUN), ("scontrol", SCONTROL)):
+        (bin_dir / name).write_text(text)
+        (bin_dir / name).chmod(0o755)
+    return {"PATH": f"{bin_dir}:{os.environ['PATH']}", "SBATCH_LOG": str(log), "SLURM_NODELIST": "localhost"}
+
+
+def test_slurm_submits_chained_job_arrays_that_run_to_the_same_output(curate, tmp_path):
+    pages = copy_pages(tmp_path / "pages", 4)
+    run = tmp_path / "run"
+    spec = write_spec(tmp_path / "spec.yaml", pages, run, {"type": "local", "tasks": 2, "workers": 2}, two_stages=True)
+    env = fake_slurm(tmp_path)
+    out = curate("run", spec, "--executor", "slurm", "--partition", "cpu", "--time", "01:00:00", "--cpus", "2",
+                 "--mem", "3", "--json", env=env)
+    submitted = json.loads(out.stdout)
+    log = Path(env["SBATCH_LOG"])
+    scripts = [(log / f"{n}.sh").read_text() for n in range(1, 6)]
+    args = [(log / f"{n}.args").read_text().split() for n in range(1, 6)]
+    assert not (log / "6.sh").exists()
+    # 1: extract array, 2: its stats merge, 3: extract2 array after 1, 4: its stats merge, 5: manifest after 3
+    assert submitted["jobs"] == {"extract": ["1001"], "extract2": ["1003"]} and submitted["manifest_job"] == "1005"
+    first = scripts[0]
+    for line in ("#SBATCH --array=0-1%2", "#SBATCH --partition=cpu", "#SBATCH --time=01:00:00",
+                 "#SBATCH --cpus-per-task=2", "#SBATCH --mem-per-cpu=3G", "#SBATCH --job-name=curate.extract",
+                 f"launch_pickled_pipeline {run}/logs/extract/executor.pik"):
+        assert line in first
+    assert first == (run / "logs/extract/launch_script.slurm").read_text()
+    assert "--dependency=afterok:1001" not in args[0] and "--dependency=afterok:1001" in args[2]
+    assert f"{run}/logs/extract2/executor.pik" in scripts[2]
+    assert args[4] == ["--dependency=afterok:1003"] and f"manifest {run}" in scripts[4]
+    assert not (run / "manifest.json").exists()  # submitting waits for nothing
+    before = status(curate, run)
+    assert before["state"] == "pending"
+    assert [(s["tasks"], s["pending"]) for s in before["stages"].values()] == [(2, 2), (2, 2)]
+
+    # play the cluster: each array task with its SLURM_ARRAY_TASK_ID, in dependency order, then the manifest job
+    job_env = {**os.environ, **env, "PYTHONPATH": str(ROOT)}
+    for script in (scripts[0], scripts[2]):
+        for task_id in ("0", "1"):
+            subprocess.run(["bash", "-c", script], env={**job_env, "SLURM_ARRAY_TASK_ID": task_id}, check=True,
+                           capture_output=True, cwd=tmp_path, timeout=300)
+        if script is scripts[0]:
+            middle = status(curate, run)
+            assert middle["stages"]["extract"]["state"] == "done" and middle["stages"]["extract2"]["state"] == "pending"
+    subprocess.run(["bash", "-c", scripts[4]], env=job_env, check=True, capture_output=True, timeout=300)
+    manifest = json.loads((run / "manifest.json").read_text())
+    assert manifest["status"] == "ok" and manifest["stages"]["extract"]["in"] == 4
+    assert all(stage["seconds"] > 0 for stage in manifest["stages"].values())  # from the task logs
+    assert status(curate, run)["state"] == "done"
+    # the same spec on the local executor writes byte-identical shards
+    curate("run", spec, "--output", tmp_path / "local")
+    assert shard_hashes(run) == shard_hashes(tmp_path / "local") and len(shard_hashes(run)) == 8
+
+
+def test_status_names_the_failed_task(curate, tmp_path):
+    good = tmp_path / "good"
+    curate("run", EXTRACT_SPEC, "--output", good)
+    shards = tmp_path / "shards"
+    shards.mkdir()
+    (shards / "part-00000.parquet").write_bytes(b"not parquet at all")  # task 0 reads this and crashes
+    shutil.copy(good / "extract" / "part-00000.parquet", shards / "part-00001.parquet")
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(yaml.safe_dump({"name": "broken", "input": {"path": str(shards), "format": "shards"},
+                                    "output": str(tmp_path / "run"), "executor": {"tasks": 2, "workers": 1},
+                                    "stages": ["extract"]}))
+    assert curate("run", spec, check=False).returncode == 1
+    result = curate("status", tmp_path / "run", "--json", check=False)
+    assert result.returncode == 1
+    stage = json.loads(result.stdout)["stages"]["extract"]
+    assert stage["state"] == "failed" and stage["failed_tasks"] == [0] and stage["tasks"] == 2
+    assert status(curate, good)["stages"]["extract"] == {"state": "done", "tasks": 1, "done": 1, "running": 0,
+                                                         "failed": 0, "pending": 0, "failed_tasks": [],
+                                                         "running_tasks": []}
+
+
+def test_airflow_dag_from_spec_runs_with_dags_test(curate, tmp_path):
+    pytest.importorskip("airflow")
+    dags = tmp_path / "dags"
+    curate("dag", "export", EXTRACT_SPEC, "--out", dags, "--dag-id", "curate_demo")
+    dag_file = (dags / "curate_demo.py").read_text()
+    assert "from pipelines.airflow import dag_from_spec" in dag_file and str(EXTRACT_SPEC) in dag_file
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "AIRFLOW_HOME": str(tmp_path / "home"),
+           "AIRFLOW__CORE__LOAD_EXAMPLES": "False", "AIRFLOW__CORE__DAGS_FOLDER": str(dags)}
+    airflow = [sys.executable, "-m", "airflow"]
+    subprocess.run([*airflow, "db", "migrate"], env=env, check=True, capture_output=True, timeout=300)
+    run = tmp_path / "run"
+    hashes = []
+    for attempt in range(2):  # the second run of the DAG over the same folder is a retry: same shards
+        result = subprocess.run([*airflow, "dags", "test", "curate_demo", "--conf", json.dumps({"output": str(run)})],
+                                env=env, capture_output=True, text=True, cwd=tmp_path, timeout=300)
+        assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+        assert "state=success" in result.stdout + result.stderr
+        hashes.append(shard_hashes(run))
+    manifest = json.loads((run / "manifest.json").read_text())
+    pages = [p for p in (ROOT / "manifests" / "demo" / "html").iterdir() if p.name.endswith((".html", ".htm", ".gz"))]
+    assert manifest["status"] == "ok" and manifest["stages"]["extract"]["in"] == len(pages) > 1
+    assert hashes[0] == hashes[1] and len(hashes[0]) == 2
+    assert (run / "spec.yaml").exists() and status(curate, run)["state"] == "done"
+
+
+def test_airflow_dag_has_one_task_per_stage_in_order(tmp_path):
+    pytest.importorskip("airflow")
+    from pipelines.airflow import dag_from_spec
+
+    spec = write_spec(tmp_path / "spec.yaml", tmp_path / "pages", tmp_path / "run", {"type": "local"}, two_stages=True)
+    dag = dag_from_spec(spec, dag_id="two", schedule="@daily")
+    assert [t.task_id for t in dag.topological_sort()] == ["00_extract", "01_extract2", "manifest"]
+    assert dag.get_task("01_extract2").upstream_task_ids == {"00_extract"}
+    assert dag.get_task("manifest").upstream_task_ids == {"01_extract2"}
+    assert all(t.retries >= 1 for t in dag.tasks)
+    slurm = write_spec(tmp_path / "slurm.yaml", tmp_path / "pages", tmp_path / "run", {"type": "slurm"})
+    with pytest.raises(ValueError, match="Airflow tasks run stages themselves"):
+        dag_from_spec(slurm)
