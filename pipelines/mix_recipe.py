@@ -12,10 +12,9 @@ import re
 from pathlib import Path
 from typing import Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from pipelines.spec import SpecError, _format_errors
+from pipelines.spec import SpecError, _format_errors, read_yaml_mapping
 
 FILTER_COLUMNS = {"quality_score": float, "n_tokens": float, "lang_score": float, "lang": str, "source": str}
 FILTER_RE = re.compile(r"^\s*(\w+)\s*(>=|<=|==|!=|>|<)\s*(.+?)\s*$")
@@ -126,14 +125,7 @@ def weight_errors(nodes: list[SourceNode], path: str = "sources") -> list[str]:
 
 def load_recipe(path: str | Path) -> MixRecipe:
     path = Path(path)
-    try:
-        data = yaml.safe_load(path.read_text())
-    except FileNotFoundError:
-        raise RecipeError(f"{path}: no such recipe file")
-    except yaml.YAMLError as e:
-        raise RecipeError(f"{path}: not valid YAML: {e}")
-    if not isinstance(data, dict):
-        raise RecipeError(f"{path}: a recipe is a mapping with name, phase, total_tokens and sources")
+    data = read_yaml_mapping(path, RecipeError, "recipe", "name, phase, total_tokens and sources")
     try:
         recipe = MixRecipe.model_validate(data)
     except ValidationError as e:

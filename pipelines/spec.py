@@ -122,17 +122,23 @@ def _format_errors(error: ValidationError, prefix: str, model=None) -> str:
     return "; ".join(lines)
 
 
-def load_spec(path: str | Path, overrides: dict | None = None) -> PipelineSpec:
-    """Load and check a spec file; `overrides` replace top-level keys (e.g. input.path)."""
-    path = Path(path)
+def read_yaml_mapping(path: Path, error: type[Exception], kind: str, keys: str) -> dict:
+    """A YAML file that must hold a mapping; `error(message)` names the file and what is wrong."""
     try:
         data = yaml.safe_load(path.read_text())
     except FileNotFoundError:
-        raise SpecError(f"{path}: no such spec file")
+        raise error(f"{path}: no such {kind} file")
     except yaml.YAMLError as e:
-        raise SpecError(f"{path}: not valid YAML: {e}")
+        raise error(f"{path}: not valid YAML: {e}")
     if not isinstance(data, dict):
-        raise SpecError(f"{path}: a spec is a mapping with name, input, output and stages")
+        raise error(f"{path}: a {kind} is a mapping with {keys}")
+    return data
+
+
+def load_spec(path: str | Path, overrides: dict | None = None) -> PipelineSpec:
+    """Load and check a spec file; `overrides` replace top-level keys (e.g. input.path)."""
+    path = Path(path)
+    data = read_yaml_mapping(path, SpecError, "spec", "name, input, output and stages")
     for dotted, value in (overrides or {}).items():
         target = data
         *parents, last = dotted.split(".")

@@ -7,20 +7,14 @@ same (bands, rows), so an index built with datasketch agrees with ours.
 import numpy as np
 from datasketch.lsh import _optimal_param
 
+from stages.dedupe.shingle_hash import _fmix64
+
 _Q = np.uint64(0x9E3779B97F4A7C15)
 
 
 def lsh_params(threshold: float, num_perm: int, fp_weight: float = 0.5, fn_weight: float = 0.5) -> tuple[int, int]:
     """(bands, rows) minimising weighted false positive + false negative probability (datasketch's rule)."""
     return _optimal_param(threshold, num_perm, fp_weight, fn_weight)
-
-
-def _fmix64(h):
-    h = h ^ (h >> np.uint64(33))
-    h = h * np.uint64(0xFF51AFD7ED558CCD)
-    h = h ^ (h >> np.uint64(33))
-    h = h * np.uint64(0xC4CEB9FE1A85EC53)
-    return h ^ (h >> np.uint64(33))
 
 
 def band_keys(sigs: np.ndarray, bands: int, rows: int) -> np.ndarray:
