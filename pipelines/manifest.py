@@ -137,7 +137,7 @@ def write_manifest(spec: PipelineSpec, timings: dict) -> dict:
     }
     out = get_datafolder(spec.output)
     with out.open("manifest.json.tmp", "w") as f:
-        json.dump(manifest, f, indent=2, sort_keys=True)
+        json.dump(manifest, f, indent=2)  # insertion order: stages in spec order
     out.mv("manifest.json.tmp", "manifest.json")
     if problems:
         raise RunFailed("; ".join(problems))

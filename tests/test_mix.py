@@ -266,3 +266,20 @@ def test_mix_schema_file_is_current_and_examples_load():
     assert on_disk == json.loads(json.dumps(json_schema())), "run `curate schema`"
     for name in ("pretrain", "midtrain"):
         assert load_recipe(ROOT / f"manifests/mixes/{name}.yaml").phase == name
+
+
+def test_run_leaf_reads_the_last_stage_in_spec_order(curate, tmp_path):
+    """`run: NAME` takes the run's final stage even when stage names sort in another order."""
+    from conftest import ROOT
+    from pipelines.mix_recipe import MixRecipe, leaves
+
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(yaml.safe_dump({
+        "name": "web", "input": {"path": str(ROOT / "manifests/demo/html"), "format": "html"},
+        "output": str(tmp_path / "web"),
+        "stages": [{"extract": {"name": "zz_extract"}}, {"heuristics": {"name": "aa_heuristics"}}]}))
+    curate("run", spec)
+    recipe = MixRecipe.model_validate({"name": "m", "phase": "pretrain", "tokenizer": "gemma3-270m", "seq_len": 16,
+                                       "total_tokens": 10, "sources": [{"name": "web", "weight": 1, "run": "web"}]})
+    (leaf,) = leaves(recipe, tmp_path)
+    assert leaf.files and all("/aa_heuristics/" in f for f in leaf.files)
