@@ -58,8 +58,22 @@ _dt_logging.setup_default_logger = _console_logger
 _console_logger()
 
 
+# Modules the forkserver imports once, so each stage's worker pool forks warm processes instead of
+# re-importing pyarrow, trafilatura, fastText... per pool (the forkserver itself runs no threads).
+FORKSERVER_PRELOAD = ["pipelines.executors", "pipelines.run", "stages.shards", "stages.readers", "stages.extract",
+                      "filters.language", "filters.heuristics", "filters.quality", "stages.dedupe.minhash_dedupe",
+                      "stages.dedupe.exact_dedupe"]
+
+
 class LocalExecutor(LocalPipelineExecutor):
     """datatrove's LocalPipelineExecutor; defined here so pool workers import this module's log set-up."""
+
+    def run(self):
+        if self.workers > 1 and self.start_method == "forkserver":
+            import multiprocess
+
+            multiprocess.set_forkserver_preload(FORKSERVER_PRELOAD)
+        return super().run()
 
 
 

@@ -109,19 +109,41 @@ def parallel_ceiling() -> float:
     return round(2 * spin(1) / spin(2), 2)
 
 
-def with_start_method(spec: Path, start_method: str, folder: Path) -> Path:
-    """A copy of the spec whose local executor uses `start_method` (fork or forkserver)."""
+def bench_spec(spec: Path, start_method: str | None, folder: Path) -> Path:
+    """A copy of the spec for the bench: its local executor uses `start_method` when given, and a
+    quality stage whose model file is missing gets the demo's quality model, trained into `folder`."""
     import yaml
 
+    from pipelines.demo import train_demo_quality_model
+
     data = yaml.safe_load(spec.read_text())
-    data.setdefault("executor", {}).setdefault("options", {})["start_method"] = start_method
+    if start_method:
+        data.setdefault("executor", {}).setdefault("options", {})["start_method"] = start_method
+    for stage in data.get("stages", []):
+        params = stage.get("quality") if isinstance(stage, dict) else None
+        if params is not None and not Path(params.get("model", "")).is_file():
+            params["model"] = str(train_demo_quality_model(folder, say=lambda *_: None))
     copy = folder / spec.name
     copy.write_text(yaml.safe_dump(data))
     return copy
 
 
-def run(spec: str | None = None, pages: str | None = None, tasks: int = 2, workers: int = 2, repeats: int = 3,
-        start_method: str | None = None) -> dict:
+def replicate(pages: Path, copies: int, folder: Path) -> Path:
+    """`copies` links of every page under copy-<i>/: a bigger input of real pages, so the fixed cost of
+    starting each stage's workers does not hide the parallel part (later copies are exact duplicates)."""
+    if copies <= 1:
+        return pages
+    out = folder / "pages"
+    for i in range(copies):
+        (out / f"copy-{i}").mkdir(parents=True)
+        for page in sorted(pages.iterdir()):
+            if page.is_file():
+                os.symlink(page.resolve(), out / f"copy-{i}" / page.name)
+    return out
+
+
+def run(spec: str | None = None, pages: str | None = None, tasks: int = 8, workers: int = 2, repeats: int = 3,
+        start_method: str | None = None, copies: int = 4) -> dict:
     """Best of `repeats` runs per worker count (the machine may be shared); same shards required."""
     spec_path = Path(spec) if spec else default_spec()
     pages_path = Path(pages) if pages else PAGES
@@ -130,13 +152,14 @@ def run(spec: str | None = None, pages: str | None = None, tasks: int = 2, worke
     results = {1: [], int(workers): []}
     load_before, ceiling_before = os.getloadavg()[0], parallel_ceiling()
     with tempfile.TemporaryDirectory(prefix="curate-bench-scale-") as tmp:
-        run_spec = with_start_method(spec_path, start_method, Path(tmp)) if start_method else spec_path
+        run_spec = bench_spec(spec_path, start_method, Path(tmp))
+        input_path = replicate(pages_path, int(copies), Path(tmp))
         for attempt in range(int(repeats)):  # interleaved, so a busy spell hurts both sides alike
             for n in results:
-                results[n].append(run_once(run_spec, pages_path, n, int(tasks), Path(tmp) / f"w{n}-{attempt}"))
+                results[n].append(run_once(run_spec, input_path, n, int(tasks), Path(tmp) / f"w{n}-{attempt}"))
     shards = {json.dumps(r.pop("shards"), sort_keys=True) for runs in results.values() for r in runs}
     one, many = (min(runs, key=lambda r: r["stage_seconds"]) for runs in results.values())
-    return {"spec": str(spec_path), "pages": str(pages_path), "cpus": os.cpu_count(),
+    return {"spec": str(spec_path), "pages": str(pages_path), "copies": int(copies), "cpus": os.cpu_count(),
             "start_method": start_method or "spec (datatrove default: forkserver)", "repeats": int(repeats),
             "speedup": round(one["stage_seconds"] / many["stage_seconds"], 2),
             "wall_speedup": round(one["wall_seconds"] / many["wall_seconds"], 2),
