@@ -89,10 +89,11 @@ def distributions(run: RunData, sid: str) -> str:
 
 
 def stage_values(run: RunData, sid: str) -> str:
-    """Histograms of the numbers each stage recorded: documents it passed vs. documents it rejected."""
+    """Histograms of the numbers each stage recorded: documents it passed vs. documents it rejected.
+    A value every document shares (a setting such as dpi) tells nothing and gets no chart."""
     parts, used = [], set()
     for (stage_type, name), sides in sorted(run.values.items()):
-        if not (sides["passed"] or sides["rejected here"]):
+        if len(set(sides["passed"]) | set(sides["rejected here"])) < 2:
             continue
         chart_id = f"values-{sid}-{slug(f'{stage_type}-{name}', used)}"
         parts.append(histogram(chart_id, f"{stage_type}: {name}", sides, x_label=name))
