@@ -18,7 +18,7 @@ MAX_ROWS = 200_000
 SAMPLES = 3
 SNIPPET = 400
 DUPLICATE_REASONS = ("exact_duplicate", "near_duplicate")
-MAX_FIELDS = 6  # numbers charted per stage
+MAX_FIELDS = 32  # numbers charted per stage (the heuristics stage records ~20)
 
 
 @dataclass
