@@ -27,7 +27,6 @@ from pydantic import Field, model_validator
 from filters.batching import BatchedStage
 from filters.fasttext_model import load_model, one_line, predict
 from stages.base import StageParams, StagePass
-from stages.shards import ShardWriter
 from stages.schema import is_rejected, reject
 
 LABEL_PREFIX = "__label__"
@@ -85,9 +84,9 @@ class FastTextQualityFilter(BatchedStage):
             out = [dict(zip(label, map(float, prob))).get(wanted, 0.0) for label, prob in zip(labels, probs)]
         return [min(max(score, 0.0), 1.0) for score in out]
 
-    def passes(self, make_reader, output: str, stage_name: str) -> list[StagePass]:
+    def passes(self, make_reader, make_writer, output: str) -> list[StagePass]:
         """One filtering pass, preceded by a scoring pass when keeping a top fraction."""
-        filtering = StagePass("", [make_reader(), self, ShardWriter(output, stage_name)])
+        filtering = StagePass("", [make_reader(), self, make_writer()])
         if self.params.top_fraction is None:
             return [filtering]
         self.scores_folder = f"{output.rstrip('/')}/{SCORES_DIR}"

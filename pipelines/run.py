@@ -101,10 +101,6 @@ def stage_writer(run: StageRun) -> ShardWriter:
     return ShardWriter(run.output, run.stage.name, progress_folder=run.path("logs", run.stage.name, "progress"))
 
 
-def stage_pipeline(run: StageRun) -> list[PipelineStep]:
-    return [stage_reader(run), stage_step(run), stage_writer(run)]
-
-
 def stage_step(run: StageRun) -> PipelineStep:
     """The stage's step; one that keeps side files (e.g. a resume ledger) learns its folder."""
     step = run.stage.build()
@@ -117,7 +113,7 @@ def stage_passes(run: StageRun) -> list[StagePass]:
     """The executor runs of a stage: one, or those a multi-pass stage (e.g. dedupe) declares."""
     stage = stage_step(run)
     if hasattr(stage, "passes"):
-        return stage.passes(lambda: stage_reader(run), run.output, run.stage.name)
+        return stage.passes(lambda: stage_reader(run), lambda: stage_writer(run), run.output)
     return [StagePass("", [stage_reader(run), stage, stage_writer(run)])]
 
 

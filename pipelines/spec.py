@@ -75,6 +75,18 @@ class PipelineSpec(Strict):
         return out
 
 
+def stage_folders(stages: list) -> list[tuple[str, str]]:
+    """(folder name, stage type) of each entry of a `stages` list as YAML or manifest.json hold it."""
+    out = []
+    for item in stages:
+        if isinstance(item, str):
+            out.append((item, item))
+            continue
+        (stage_type, params), = item.items()
+        out.append(((params or {}).get("name", stage_type), stage_type))
+    return out
+
+
 def _stage_from_yaml(item, index: int):
     if isinstance(item, StageSpec):
         return item

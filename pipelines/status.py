@@ -14,6 +14,8 @@ import re
 
 from datatrove.io import get_datafolder
 
+from pipelines.spec import stage_folders
+
 STATES = ("done", "running", "failed", "pending")
 # the executor's own exception line, not a stage's per-document error (those end up rejected, not failed)
 ERROR_LINE = re.compile(r"\|\s*(ERROR|CRITICAL)\s*\| datatrove\.executor\.")
@@ -121,6 +123,5 @@ def _spec_stage_order(run) -> list[str]:
         if run.isfile(name):
             with run.open(name) as f:
                 data = yaml.safe_load(f) if name.endswith(".yaml") else json.load(f).get("spec", {})
-            return [next(iter(item.values())).get("name", next(iter(item)))
-                    if isinstance(item, dict) else item for item in data.get("stages", [])]
+            return [name for name, _ in stage_folders(data.get("stages", []))]
     return []

@@ -47,7 +47,7 @@ class StagePass:
     """One executor run of a multi-pass stage (e.g. signatures -> clusters -> filter).
 
     A stage that needs several passes defines `PASSES` (their names, in order) and
-    `passes(make_reader, output, name) -> list[StagePass]`; each pass runs as its
+    `passes(make_reader, make_writer, output) -> list[StagePass]`; each pass runs as its
     own datatrove executor run with its own logs and completion markers. `tasks`
     overrides the spec's task count (a global step such as clustering uses 1).
     """

@@ -14,6 +14,8 @@ from pathlib import Path
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from pipelines.spec import stage_folders
+
 MAX_ROWS = 200_000
 SAMPLES = 3
 SNIPPET = 400
@@ -55,11 +57,8 @@ class MixData:
 
 
 def stage_order(manifest: dict) -> list[tuple[str, str]]:
-    """(folder name, stage type) in the order the spec ran them (manifest keys are sorted)."""
-    order = []
-    for item in manifest.get("spec", {}).get("stages", []):
-        (stage_type, params), = item.items()
-        order.append(((params or {}).get("name", stage_type), stage_type))
+    """(folder name, stage type) in the order the spec ran them, then any stage only the counts name."""
+    order = stage_folders(manifest.get("spec", {}).get("stages", []))
     known = {name for name, _ in order}
     order += [(name, c.get("stage", name)) for name, c in manifest.get("stages", {}).items() if name not in known]
     return order

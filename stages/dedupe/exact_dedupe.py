@@ -19,7 +19,7 @@ from stages.dedupe.filter import DuplicateFilter
 from stages.dedupe.normalize import words
 from stages.dedupe.work import read_table, task_files, write_dups, write_table
 from stages.schema import is_rejected
-from stages.shards import ShardWriter, part_name
+from stages.shards import part_name
 
 HASHES = "hashes"
 
@@ -97,12 +97,12 @@ class ExactDeduper(PipelineStep):
         super().__init__()
         self.params = params if params is not None else StageParams(**kwargs)
 
-    def passes(self, make_reader, output: str, stage_name: str) -> list[StagePass]:
+    def passes(self, make_reader, make_writer, output: str) -> list[StagePass]:
         work = f"{output.rstrip('/')}/work"
         return [
             StagePass("hashes", [make_reader(), ExactHashes(work)]),
             StagePass("groups", [ExactGroups(work)], tasks=1),
-            StagePass("filter", [make_reader(), DuplicateFilter(work, "exact_duplicate"), ShardWriter(output, stage_name)]),
+            StagePass("filter", [make_reader(), DuplicateFilter(work, "exact_duplicate"), make_writer()]),
         ]
 
     def run(self, data, rank: int = 0, world_size: int = 1):

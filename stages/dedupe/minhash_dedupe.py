@@ -27,7 +27,7 @@ from stages.dedupe.lsh import lsh_params
 from stages.dedupe.minhash import SCHEME, MinHasher
 from stages.dedupe.work import read_table, task_files, write_dups, write_table
 from stages.schema import is_rejected
-from stages.shards import ShardWriter, part_name
+from stages.shards import part_name
 
 SIGS = "sigs"
 
@@ -261,12 +261,12 @@ class MinHashDeduper(PipelineStep):
         super().__init__()
         self.params = params if params is not None else MinHashParams(**kwargs)
 
-    def passes(self, make_reader, output: str, stage_name: str) -> list[StagePass]:
+    def passes(self, make_reader, make_writer, output: str) -> list[StagePass]:
         work = f"{output.rstrip('/')}/work"
         return [
             StagePass("signatures", [make_reader(), MinHashSignatures(self.params, work)]),
             StagePass("clusters", [MinHashClusters(self.params, work)], tasks=1),
-            StagePass("filter", [make_reader(), DuplicateFilter(work, "near_duplicate"), ShardWriter(output, stage_name)]),
+            StagePass("filter", [make_reader(), DuplicateFilter(work, "near_duplicate"), make_writer()]),
         ]
 
     def run(self, data, rank: int = 0, world_size: int = 1):
