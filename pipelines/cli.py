@@ -128,7 +128,10 @@ def run(
     except ValueError as e:
         fail(f"{spec}: {e}", 2)
     try:
-        with stage_progress(checked) as (on_stage, on_progress):
+        from pipelines.executors import local_pool
+
+        # the pool first: its workers fork from this process before the progress bars start a thread
+        with local_pool(checked), stage_progress(checked) as (on_stage, on_progress):
             manifest = run_pipeline(checked, on_stage=on_stage, on_progress=on_progress)
     except RunFailed as e:
         fail(f"run finished but its counts do not add up: {e}", 1)

@@ -14,7 +14,7 @@ from pathlib import PurePosixPath
 from datatrove.io import get_datafolder
 from datatrove.pipeline.base import PipelineStep
 
-from pipelines.executors import make_executor
+from pipelines.executors import local_pool, make_executor
 from pipelines.spec import PipelineSpec, StageSpec
 from stages.base import StagePass
 from stages.readers import HtmlFolderReader, TableReader, WarcReader
@@ -138,20 +138,24 @@ def _watch(run: StageRun, on_progress, stop: threading.Event, every: float = 0.5
 
 
 def run_stage(run: StageRun, on_progress=None) -> None:
-    """The stage's executor runs; `on_progress(done_tasks, docs)` is called from a thread while they work."""
-    stop = threading.Event()
-    if on_progress is not None:
-        threading.Thread(target=_watch, args=(run, on_progress, stop), daemon=True).start()
-    try:
-        for one in stage_passes(run):  # each pass: own logs (logs/<stage>/<pass>/) and completion markers
-            executor_spec = run.spec.executor
-            if one.tasks is not None:
-                executor_spec = executor_spec.model_copy(update={"tasks": one.tasks,
-                                                                 "workers": min(executor_spec.workers, one.tasks)})
-            logs = f"{run.logs}/{one.name}" if one.name else run.logs
-            make_executor(executor_spec, one.pipeline, logging_dir=logs).run()
-    finally:
-        stop.set()
+    """The stage's executor runs; `on_progress(done_tasks, docs)` is called from a thread while they work.
+
+    Its tasks run on the worker pool that `run_pipeline` opened, or (one stage alone: Airflow,
+    Slurm) on one opened here."""
+    with local_pool(run.spec):
+        stop = threading.Event()
+        if on_progress is not None:
+            threading.Thread(target=_watch, args=(run, on_progress, stop), daemon=True).start()
+        try:
+            for one in stage_passes(run):  # each pass: own logs (logs/<stage>/<pass>/) and completion markers
+                executor_spec = run.spec.executor
+                if one.tasks is not None:
+                    executor_spec = executor_spec.model_copy(update={"tasks": one.tasks,
+                                                                     "workers": min(executor_spec.workers, one.tasks)})
+                logs = f"{run.logs}/{one.name}" if one.name else run.logs
+                make_executor(executor_spec, one.pipeline, logging_dir=logs).run()
+        finally:
+            stop.set()
     if on_progress is not None:
         on_progress(*stage_progress(run))
 
@@ -201,11 +205,12 @@ def run_pipeline(spec: PipelineSpec, on_stage=None, on_progress=None) -> dict:
         return submit_pipeline(spec, on_stage)
 
     timings = {}
-    for index, stage in enumerate(spec.stages):
-        if on_stage:
-            on_stage(index, stage)
-        started = time.perf_counter()
-        run_stage(StageRun(spec, index),
-                  None if on_progress is None else (lambda done, docs, i=index: on_progress(i, done, docs)))
-        timings[stage.name] = round(time.perf_counter() - started, 3)
+    with local_pool(spec):  # one set of worker processes for every stage
+        for index, stage in enumerate(spec.stages):
+            if on_stage:
+                on_stage(index, stage)
+            started = time.perf_counter()
+            run_stage(StageRun(spec, index),
+                      None if on_progress is None else (lambda done, docs, i=index: on_progress(i, done, docs)))
+            timings[stage.name] = round(time.perf_counter() - started, 3)
     return write_manifest(spec, timings)

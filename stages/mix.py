@@ -363,19 +363,20 @@ class MixBuilder:
                 yield li, ids, ntoks, encode_with_eos(self.tok, texts, self.info.eos_id, self.info.dtype)
             return
         import multiprocessing as mp
+        from concurrent.futures import ProcessPoolExecutor
 
-        ctx = mp.get_context("spawn")
-        with ctx.Pool(self.workers, initializer=worker_init,
-                      initargs=(self.info.path, self.info.eos_id, self.info.dtype.str)) as pool:
+        # a ProcessPoolExecutor raises BrokenProcessPool when a worker is killed; a Pool would wait forever
+        with ProcessPoolExecutor(self.workers, mp_context=mp.get_context("spawn"), initializer=worker_init,
+                                 initargs=(self.info.path, self.info.eos_id, self.info.dtype.str)) as pool:
             pending = deque()
             for li, ids, texts, ntoks in self._batches():
-                pending.append((li, ids, ntoks, pool.apply_async(worker_encode, (texts,))))
+                pending.append((li, ids, ntoks, pool.submit(worker_encode, texts)))
                 if len(pending) >= 2 * self.workers:  # bounded: memory stays flat
                     li_, ids_, nt_, res = pending.popleft()
-                    yield li_, ids_, nt_, res.get()
+                    yield li_, ids_, nt_, res.result()
             while pending:
                 li_, ids_, nt_, res = pending.popleft()
-                yield li_, ids_, nt_, res.get()
+                yield li_, ids_, nt_, res.result()
 
     def _tokenize(self, work: Path) -> list[_LeafSpill]:
         spills = [_LeafSpill(work / f"leaf-{i:03d}.tok", self.info.dtype) for i in range(len(self.leaves))]

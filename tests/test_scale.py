@@ -8,10 +8,13 @@ the test then plays the cluster by running the recorded scripts in dependency or
 import hashlib
 import json
 import os
+import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
@@ -68,6 +71,60 @@ def test_ray_run_gives_the_same_shards_as_local(curate, tmp_path):
     assert ray_manifest["stages"]["extract"]["in"] == 10
     for key in ("in", "out", "rejected", "rejected_by_reason"):
         assert ray_manifest["stages"]["extract"][key] == local_manifest["stages"]["extract"][key]
+
+
+def task_pids(run: Path) -> dict[str, set[int]]:
+    """The worker process ids in every task log of a run, by stage (and pass) logs folder."""
+    pids: dict[str, set[int]] = {}
+    for log in run.glob("logs/**/logs/task_*.log"):
+        found = {int(m.group(1)) for m in re.finditer(r" \| pid (\d+) \| ", log.read_text())}
+        pids.setdefault(str(log.parent.parent.relative_to(run / "logs")), set()).update(found)
+    return pids
+
+
+def test_local_stages_share_one_worker_pool(curate, tmp_path):
+    """Every stage and dedupe pass of a 2-worker local run runs on the same two worker processes
+    (not a pool per executor run), and writes what a 1-worker run writes."""
+    pages = copy_pages(tmp_path / "pages", 12)
+    spec = write_spec(tmp_path / "spec.yaml", pages, tmp_path / "unused", {"tasks": 4, "workers": 2}, two_stages=True)
+    data = yaml.safe_load(spec.read_text())
+    data["stages"].append({"exact_dedupe": {}})
+    spec.write_text(yaml.safe_dump(data))
+    for workers in (1, 2):
+        curate("run", spec, "--output", tmp_path / f"w{workers}", "--workers", workers, "--json")
+    one, two = task_pids(tmp_path / "w1"), task_pids(tmp_path / "w2")
+    assert set(two) == {"extract", "extract2", "exact_dedupe/hashes", "exact_dedupe/groups", "exact_dedupe/filter"}
+    assert len(set().union(*one.values())) == 1  # one worker: every task in the run's own process
+    pool = set().union(*two.values())
+    assert len(pool) == 2 and all(pids <= pool for pids in two.values())
+    assert len(two["extract"]) == 2  # both workers took tasks
+    assert shard_hashes(tmp_path / "w1") == shard_hashes(tmp_path / "w2")
+
+
+def test_a_killed_worker_stops_the_run_with_an_error_and_it_resumes(tmp_path):
+    """A worker killed mid-task (as the OOM killer would) ends the run with a clear error, promptly,
+    instead of a pool waiting forever for the lost task; the same command then finishes the run."""
+    pages = copy_pages(tmp_path / "pages", 80)
+    spec = write_spec(tmp_path / "spec.yaml", pages, tmp_path / "run", {"tasks": 2, "workers": 2})
+    cmd = [sys.executable, "-m", "pipelines.cli", "run", str(spec), "--json"]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    log = tmp_path / "run/logs/extract/logs/task_00000.log"
+    deadline = time.monotonic() + 120
+    while not (log.is_file() and " | pid " in log.read_text()) and time.monotonic() < deadline:
+        time.sleep(0.005)
+    worker = int(re.search(r" \| pid (\d+) \| ", log.read_text()).group(1))
+    assert worker != proc.pid
+    os.kill(worker, signal.SIGKILL)
+    stdout, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 1 and not stdout
+    assert "worker process died" in stderr and "run the same command again" in stderr
+    assert not (tmp_path / "run/manifest.json").exists()
+
+    result = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    manifest = json.loads(result.stdout)
+    assert manifest["status"] == "ok" and manifest["stages"]["extract"]["in"] == 80
 
 
 SBATCH = """#!/bin/bash

@@ -9,8 +9,8 @@ Each side runs `repeats` times, interleaved, and the best run counts (the machin
 `parallel_ceiling` (a plain CPU loop, 1 vs 2 processes, before and after) says what two
 processes could gain on the machine at that moment, so a low speedup on a busy machine is
 told apart from a pipeline that does not scale.
-`start_method=fork` sets the local executor's process start method (datatrove's default,
-forkserver, re-imports the pipeline's modules in every worker: about a second per stage).
+`start_method` sets the worker pool's process start method (default: fork, since `curate run`
+opens its one pool before starting any thread; forkserver or spawn to compare).
 """
 import json
 import os
@@ -160,7 +160,7 @@ def run(spec: str | None = None, pages: str | None = None, tasks: int = 8, worke
     shards = {json.dumps(r.pop("shards"), sort_keys=True) for runs in results.values() for r in runs}
     one, many = (min(runs, key=lambda r: r["stage_seconds"]) for runs in results.values())
     return {"spec": str(spec_path), "pages": str(pages_path), "copies": int(copies), "cpus": os.cpu_count(),
-            "start_method": start_method or "spec (datatrove default: forkserver)", "repeats": int(repeats),
+            "start_method": start_method or "default (fork before any thread, else forkserver)", "repeats": int(repeats),
             "speedup": round(one["stage_seconds"] / many["stage_seconds"], 2),
             "wall_speedup": round(one["wall_seconds"] / many["wall_seconds"], 2),
             "goal_speedup": 1.7, "same_output": len(shards) == 1, "runs": [one, many],
