@@ -70,8 +70,15 @@ def train_classifier(positives: list[str], negatives: list[str], out: str | Path
     with tempfile.TemporaryDirectory() as tmp:
         train_file = Path(tmp) / "train.txt"
         train_file.write_text("\n".join(lines) + "\n", encoding="utf-8")
-        model = fasttext.train_supervised(input=str(train_file), epoch=epoch, lr=lr, dim=dim, wordNgrams=word_ngrams,
-                                          minCount=min_count, bucket=bucket, thread=threads, seed=seed, verbose=0)
+        try:
+            model = fasttext.train_supervised(input=str(train_file), epoch=epoch, lr=lr, dim=dim,
+                                              wordNgrams=word_ngrams, minCount=min_count, bucket=bucket,
+                                              thread=threads, seed=seed, verbose=0)
+        except RuntimeError as e:
+            if "NaN" not in str(e) or word_ngrams >= 2:
+                raise
+            raise RuntimeError(f"fastText training failed ({e}); this fastText build does so at random with "
+                               f"word_ngrams=1: use word_ngrams 2 (the default)") from e
     tmp_out = out.with_name(f".tmp-{out.name}")
     model.save_model(str(tmp_out))
     tmp_out.replace(out)
