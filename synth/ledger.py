@@ -1,15 +1,26 @@
 """The resume record: every finished request, keyed by a hash of what was asked.
 
 A killed synthesis task is redone from scratch by datatrove, but requests are the
-expensive part, so each finished response is appended (and flushed) to a JSONL
-file the moment it arrives. On restart the task reads every ledger file in the
-folder and sends only the keys it has not seen. A torn last line (killed mid
-write) is ignored. Failed requests are not recorded: they are retried next run.
+expensive part, so each finished response is recorded the moment it arrives. On
+restart the task reads every ledger file in the folder and sends only the keys it
+has not seen. Failed requests are not recorded: they are retried next run.
+
+- Local folder: one JSONL file per task, appended and fsynced per response. A torn
+  last line (killed mid write) is ignored.
+- Remote folder (`s3://`, any fsspec URL): objects cannot be appended to, so
+  responses are written as segment objects `ledger-<rank>-<run id>-<n>.jsonl` every
+  `flush_every` responses or `flush_seconds`, and on close. A kill loses at most
+  the responses since the last segment: those are sent again.
 """
 import hashlib
 import json
 import os
-from pathlib import Path
+import time
+import uuid
+
+from datatrove.io import get_datafolder
+
+PATTERN = "ledger-*.jsonl"
 
 
 def request_key(prompt_text: str, model: str, sampling: dict) -> str:
@@ -19,28 +30,33 @@ def request_key(prompt_text: str, model: str, sampling: dict) -> str:
 
 
 class Ledger:
-    def __init__(self, folder: str | Path | None, rank: int = 0):
+    def __init__(self, folder: str | None, rank: int = 0, flush_every: int = 16, flush_seconds: float = 30.0):
         self.entries: dict[str, dict] = {}
-        self.path = None
-        if folder is None:  # no resume record (e.g. a remote output folder): everything is sent
+        self.folder = get_datafolder(folder) if folder else None
+        if self.folder is None:  # no resume record (ledger: false): everything is sent
             return
-        folder = Path(folder)
-        folder.mkdir(parents=True, exist_ok=True)
-        for path in sorted(folder.glob("ledger-*.jsonl")):
-            with open(path, encoding="utf-8") as f:
+        self.folder.makedirs("", exist_ok=True)
+        for path in self.folder.list_files(glob_pattern=PATTERN):
+            with self.folder.open(path, "rt", encoding="utf-8") as f:
                 for line in f:
                     try:
                         entry = json.loads(line)
                         self.entries[entry["key"]] = entry
                     except (ValueError, KeyError, TypeError):
                         continue  # torn line from a killed writer
-        self.path = folder / f"ledger-{rank:05d}.jsonl"
-        self._file = open(self.path, "a", encoding="utf-8")
-        if self.path.stat().st_size:  # end a torn last line so the next entry starts clean
-            with open(self.path, "rb") as f:
-                f.seek(-1, os.SEEK_END)
-                if f.read(1) != b"\n":
-                    self._file.write("\n")
+        self.rank, self.flush_every, self.flush_seconds = rank, flush_every, flush_seconds
+        self._pending: list[str] = []
+        self._segments, self._flushed_at = 0, time.monotonic()
+        self._run_id = uuid.uuid4().hex[:12]  # segments of a restarted task never overwrite earlier ones
+        self._file = None
+        if self.folder.is_local():
+            path = self.folder.resolve_paths(f"ledger-{rank:05d}.jsonl")
+            self._file = open(path, "a", encoding="utf-8")
+            if os.path.getsize(path):  # end a torn last line so the next entry starts clean
+                with open(path, "rb") as f:
+                    f.seek(-1, os.SEEK_END)
+                    if f.read(1) != b"\n":
+                        self._file.write("\n")
 
     def get(self, key: str) -> dict | None:
         return self.entries.get(key)
@@ -48,11 +64,31 @@ class Ledger:
     def add(self, key: str, response: dict) -> None:
         entry = {"key": key, **response}
         self.entries[key] = entry
-        if self.path is not None:
-            self._file.write(json.dumps(entry, ensure_ascii=False, sort_keys=True) + "\n")
+        if self.folder is None:
+            return
+        line = json.dumps(entry, ensure_ascii=False, sort_keys=True) + "\n"
+        if self._file is not None:
+            self._file.write(line)
             self._file.flush()
             os.fsync(self._file.fileno())
+            return
+        self._pending.append(line)
+        if len(self._pending) >= self.flush_every or time.monotonic() - self._flushed_at >= self.flush_seconds:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write the responses not yet stored as one segment object (remote folders)."""
+        if self._pending:
+            name = f"ledger-{self.rank:05d}-{self._run_id}-{self._segments:06d}.jsonl"
+            with self.folder.open(name, "wt", encoding="utf-8") as f:
+                f.write("".join(self._pending))
+            self._pending, self._segments = [], self._segments + 1
+        self._flushed_at = time.monotonic()
 
     def close(self) -> None:
-        if self.path is not None:
+        if self.folder is None:
+            return
+        if self._file is not None:
             self._file.close()
+        else:
+            self.flush()

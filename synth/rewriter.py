@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Literal
 
 from datatrove.data import Document, DocumentsPipeline
+from datatrove.io import get_datafolder
 from datatrove.pipeline.base import PipelineStep
 from datatrove.utils.batching import batched
 from pydantic import Field, model_validator
@@ -85,11 +86,12 @@ class QARewriter(PipelineStep):
         self.output_folder: str | None = None  # set by the pipeline builder: where the ledger lives
 
     # -- endpoint and resume record --------------------------------------------------------
-    def _requests_dir(self) -> Path | None:
+    def _requests_dir(self) -> str | None:
+        """`<stage output>/requests`: local or remote (the ledger handles both); None without a ledger."""
         out = self.output_folder
-        if out is None or not self.params.ledger or ("://" in out and not out.startswith("file://")):
+        if out is None or not self.params.ledger:
             return None
-        return Path(out.removeprefix("file://")) / "requests"
+        return f"{out.rstrip('/')}/requests"
 
     @contextmanager
     def _endpoint(self, rank: int):
@@ -99,7 +101,8 @@ class QARewriter(PipelineStep):
             return
         from synth.server import LocalServer
 
-        logs = self._requests_dir()
+        requests = get_datafolder(self._requests_dir()) if self._requests_dir() else None
+        logs = Path(requests.path) if requests is not None and requests.is_local() else None  # server log: local only
         if logs:
             logs.mkdir(parents=True, exist_ok=True)
         with LocalServer(p.local_model, n_ctx=p.context_tokens, n_threads=p.local_threads,

@@ -21,11 +21,13 @@ import pyarrow.parquet as pq
 import pytest
 import yaml
 from datatrove.data import Document
+from datatrove.io import get_datafolder
 
 from conftest import ROOT
 from stages.schema import SHARD_SCHEMA, is_rejected
 from synth.chunking import chunk_text, estimate_tokens
 from synth.client import EndpointError
+from synth.ledger import Ledger
 from synth.prompts import load_prompt
 from synth.rewriter import QARewriter
 from synth.server import LocalServer
@@ -254,6 +256,45 @@ def test_retries_timeouts_and_rejections_lose_and_duplicate_nothing():
     # every good chunk took exactly 6 attempts (5 faults + 1 answer) and was answered exactly once
     assert sorted((FaultHandler.answered - Counter({d.text: 1 for d in docs[:3]})).values()) == [1, 1, 1, 1]
     assert sorted(clean.values()) == [6, 6, 6, 6, 6]  # ALWAYS_FAIL: 1 + max_retries
+
+
+def test_ledger_on_a_remote_folder_resumes_from_segment_objects():
+    """Object stores cannot append: on a remote output (fsspec memory:// here) the ledger writes
+    segment objects, a rerun sends nothing already answered, and a kill loses only the unflushed tail."""
+    FaultHandler.attempts.clear()
+    FaultHandler.faults = False
+    server = _Server(FaultHandler)
+    out = f"memory://synth-{os.getpid()}-{time.monotonic_ns()}/qa_rewrite"
+    docs = [Document(text=p, id=f"d{i}", metadata={"source": "t"}) for i, p in enumerate(PARAGRAPHS)]
+
+    def run_once():
+        stage = QARewriter(endpoint=server.url, prompts=["qa_factual"], max_tokens=32, max_retries=0)
+        stage.output_folder = out
+        return [r.text for r in stage.run(iter(docs))]
+
+    try:
+        first = run_once()
+        sent = sum(FaultHandler.attempts.values())
+        again = run_once()
+    finally:
+        server.close()
+        FaultHandler.faults = True
+    assert sent == 3 and sum(FaultHandler.attempts.values()) == 3  # the rerun sent nothing
+    assert again == first and all(t.startswith("Question:") for t in first)
+    segments = get_datafolder(f"{out}/requests").list_files(glob_pattern="ledger-*.jsonl")
+    assert len(segments) == 1 and segments[0].startswith("ledger-00000-")
+
+    folder = f"{out}/killed"
+    ledger = Ledger(folder, rank=1, flush_every=2)
+    for i in range(5):
+        ledger.add(f"k{i}", {"text": f"answer {i}"})
+    # killed here, without close(): the fifth response was never stored
+    resumed = Ledger(folder, rank=1)
+    assert sorted(resumed.entries) == ["k0", "k1", "k2", "k3"] and resumed.get("k3")["text"] == "answer 3"
+    resumed.add("k4", {"text": "answer 4"})
+    resumed.close()
+    assert sorted(Ledger(folder, rank=1).entries) == [f"k{i}" for i in range(5)]
+    assert len(get_datafolder(folder).list_files(glob_pattern="ledger-*.jsonl")) == 3  # nothing overwritten
 
 
 # -- kill and resume -----------------------------------------------------------------------
