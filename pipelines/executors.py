@@ -134,6 +134,10 @@ def local_pool(spec):
     _POOL = pool
     try:
         yield pool
+    except BaseException:  # a task failed, or Ctrl-C: stop now rather than run the queued tasks (resume redoes them)
+        for process in list((pool._processes or {}).values()):  # no public way before Python 3.14
+            process.terminate()
+        raise
     finally:
         _POOL = None
         pool.shutdown(wait=True, cancel_futures=True)
