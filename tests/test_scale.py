@@ -256,3 +256,16 @@ def test_airflow_dag_has_one_task_per_stage_in_order(tmp_path):
     slurm = write_spec(tmp_path / "slurm.yaml", tmp_path / "pages", tmp_path / "run", {"type": "slurm"})
     with pytest.raises(ValueError, match="Airflow tasks run stages themselves"):
         dag_from_spec(slurm)
+
+
+def test_bench_scale_runs_both_worker_counts_on_the_same_shards(curate, tmp_path):
+    """`curate bench scale` end to end on a small input (its figures are for the bench, not for tests)."""
+    pages = copy_pages(tmp_path / "pages", 8)
+    result = json.loads(curate("bench", "scale", "--json", "-o", f"spec={EXTRACT_SPEC}", "-o", f"pages={pages}",
+                               "-o", "copies=2", "-o", "tasks=2", "-o", "repeats=1").stdout)
+    one, two = result["runs"]
+    assert (one["workers"], two["workers"]) == (1, 2) and one["docs_in"] == two["docs_in"] == 16
+    assert result["same_output"] is True
+    assert len(two["peak_rss_mb_per_worker"]) == 2 and all(mb > 0 for mb in two["peak_rss_mb_per_worker"])
+    assert set(one["seconds_by_stage"]) == {"extract"}
+    assert result["speedup"] == round(one["stage_seconds"] / two["stage_seconds"], 2)

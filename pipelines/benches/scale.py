@@ -84,6 +84,7 @@ def run_once(spec: Path, pages: Path, workers: int, tasks: int, out: Path) -> di
     worker_pids = [proc.pid] if workers == 1 else sorted(children, key=children.get, reverse=True)[:workers]
     first = next(iter(manifest["stages"].values()))
     return {"workers": workers, "tasks": tasks, "stage_seconds": round(manifest["seconds"], 3),
+            "seconds_by_stage": {name: s.get("seconds") for name, s in manifest["stages"].items()},
             "wall_seconds": round(wall, 3), "docs_in": first["in"],
             "docs_out": sum(s["out"] for s in list(manifest["stages"].values())[-1:]),
             "peak_rss_mb_per_worker": [round(sampler.peaks[pid] / 2**20, 1) for pid in worker_pids],
