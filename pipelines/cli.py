@@ -31,10 +31,27 @@ def spec_or_exit(path: Path, overrides: dict | None = None):
         fail(str(e), 2)
 
 
+SET_HELP = "Override a spec key: --set input.text_key=body, --set stages.quality.threshold=0.6 (stage by name or position)"
+
+
+def parse_sets(sets: list[str]) -> dict:
+    """`KEY=VALUE` items to overrides; VALUE is read as YAML (numbers, lists, mappings)."""
+    import yaml
+
+    overrides = {}
+    for item in sets:
+        key, sep, value = item.partition("=")
+        if not sep:
+            fail(f"--set takes KEY=VALUE, got '{item}'", 2)
+        overrides[key] = yaml.safe_load(value)
+    return overrides
+
+
 @app.command()
-def validate(spec: Path, as_json: bool = typer.Option(False, "--json", help="Print the checked spec as JSON")):
+def validate(spec: Path, as_json: bool = typer.Option(False, "--json", help="Print the checked spec as JSON"),
+             sets: list[str] = typer.Option([], "--set", help=SET_HELP)):
     """Check a pipeline spec (unknown keys, types, stage names) without running it."""
-    checked = spec_or_exit(spec)
+    checked = spec_or_exit(spec, parse_sets(sets))
     if as_json:
         print(json.dumps(checked.to_yaml_dict(), indent=2))
     else:
@@ -83,7 +100,7 @@ def run(
     as_json: bool = typer.Option(False, "--json", help="Print the manifest as JSON"),
     index: Optional[str] = typer.Option(None, "--index", help="Dedupe against (and add to) this index "
                                         "folder: sets `index` of every minhash_dedupe stage"),
-    sets: list[str] = typer.Option([], "--set", help="Override a top-level spec key: --set input.text_key=body"),
+    sets: list[str] = typer.Option([], "--set", help=SET_HELP),
     executor: Optional[str] = typer.Option(None, "--executor", help="local, ray or slurm (overrides executor.type)"),
     address: Optional[str] = typer.Option(None, help="ray: address of a running cluster (e.g. auto); "
                                           "default starts a local one"),
@@ -106,13 +123,7 @@ def run(
                                    "executor.options.address": address, "executor.options.partition": partition,
                                    "executor.options.time": time, "executor.options.cpus_per_task": cpus,
                                    "executor.options.mem_per_cpu_gb": mem}.items() if v is not None}
-    for item in sets:
-        key, sep, value = item.partition("=")
-        if not sep:
-            fail(f"--set takes KEY=VALUE, got '{item}'", 2)
-        import yaml
-
-        overrides[key] = yaml.safe_load(value)
+    overrides.update(parse_sets(sets))
     checked = spec_or_exit(spec, overrides)
     if index is not None:
         from pipelines.dedupe_index import apply_index

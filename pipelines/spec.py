@@ -147,16 +147,48 @@ def read_yaml_mapping(path: Path, error: type[Exception], kind: str, keys: str) 
     return data
 
 
+def apply_override(data: dict, dotted: str, value) -> None:
+    """Set `a.b.c` in a spec's YAML data. In `stages`, a key picks a stage by position or by name
+    (folder name, or type when one stage has it) and goes into its parameters:
+    `stages.quality.threshold`, `stages.0.timeout`."""
+    keys = dotted.split(".")
+    target = data
+    for depth, key in enumerate(keys):
+        last = depth == len(keys) - 1
+        if isinstance(target, list):
+            if last:
+                raise SpecError(f"--set {dotted}: name a parameter of that stage: {dotted}.PARAMETER=VALUE")
+            target = _stage_params(target, key, ".".join(keys[:depth + 1]))
+        elif not isinstance(target, dict):
+            raise SpecError(f"--set {dotted}: {'.'.join(keys[:depth])} is not a mapping")
+        elif last:
+            target[key] = value
+        else:
+            target = target.setdefault(key, {})
+
+
+def _stage_params(stages: list, key: str, where: str) -> dict:
+    """The parameters mapping of the stage `key` names (created when the YAML has none)."""
+    folders = stage_folders(stages)
+    kinds = [kind for _, kind in folders]
+    for index, (name, kind) in enumerate(folders):
+        if key in (str(index), name) or (key == kind and kinds.count(kind) == 1):
+            if isinstance(stages[index], str):  # `- extract`, no parameters
+                stages[index] = {stages[index]: {}}
+            (kind_key, params), = stages[index].items()
+            if params is None:
+                params = stages[index][kind_key] = {}
+            return params
+    raise SpecError(f"--set {where}: no such stage; the spec has {', '.join(name for name, _ in folders) or 'none'} "
+                    f"(pick one by position 0-{len(stages) - 1} or by name)")
+
+
 def load_spec(path: str | Path, overrides: dict | None = None) -> PipelineSpec:
     """Load and check a spec file; `overrides` replace top-level keys (e.g. input.path)."""
     path = Path(path)
     data = read_yaml_mapping(path, SpecError, "spec", "name, input, output and stages")
     for dotted, value in (overrides or {}).items():
-        target = data
-        *parents, last = dotted.split(".")
-        for key in parents:
-            target = target.setdefault(key, {})
-        target[last] = value
+        apply_override(data, dotted, value)
     try:
         return PipelineSpec.model_validate(data)
     except ValidationError as e:

@@ -87,3 +87,16 @@ def test_single_file_input_and_missing_input(curate, tmp_path):
     result = curate("run", spec, "--input", tmp_path / "nowhere", "--output", tmp_path / "run2", check=False)
     assert result.returncode == 2 and "no such file or folder" in result.stderr
     assert not (tmp_path / "run2").exists()
+
+
+def test_set_overrides_a_stage_parameter_by_name_or_position(curate):
+    web = ROOT / "manifests/pipelines/web.yaml"
+    checked = json.loads(curate("validate", web, "--json", "--set", "stages.quality.threshold=0.3",
+                                "--set", "stages.0.timeout=5", "--set", "executor.workers=2").stdout)
+    params = {next(iter(s)): next(iter(s.values())) for s in checked["stages"]}
+    assert params["quality"]["threshold"] == 0.3 and params["extract"]["timeout"] == 5
+    assert checked["executor"]["workers"] == 2
+    missing = curate("validate", web, "--set", "stages.dedupe.threshold=0.9", check=False)
+    assert missing.returncode == 2 and "no such stage" in missing.stderr and "minhash_dedupe" in missing.stderr
+    bad_value = curate("validate", web, "--set", "stages.quality.threshold=high", check=False)
+    assert bad_value.returncode == 2 and "threshold" in bad_value.stderr
