@@ -29,6 +29,10 @@ def declared_language(html: str) -> str | None:
     return None
 
 
+RESULT_FIELDS = ("text", "title", "date", "sitename", "language", "url")
+WARMUP_PAGE = "<html><body><article><p>A short page that loads trafilatura's code paths.</p></article></body></html>"
+
+
 class ExtractTimeout(BaseException):
     """A BaseException, so that a library's broad `except Exception` cannot swallow it."""
 
@@ -76,6 +80,8 @@ class HtmlExtractor(DocumentStage):
         deduplicate: bool = False
         min_chars: int = 1
         timeout: float = 30.0
+        sandbox: bool = Field(False, description="Extract in a child process that is killed at `timeout`: a hard "
+                              "limit that also stops C code (lxml, regex), for a pipe round trip per page")
         # htmldate discards dates after `max_date`, by default today: a wall-clock value that would
         # make shards differ from one day to the next. WARC records use their crawl date instead.
         max_date: str = Field("2099-12-31", pattern=r"^\d{4}-\d{2}-\d{2}$",
@@ -91,27 +97,54 @@ class HtmlExtractor(DocumentStage):
             date_extraction_params=dates,
         )
 
-    def process(self, doc: Document) -> Document:
+    def extract_fields(self, html: str, url: str | None, max_date: str | None) -> tuple[str, dict]:
+        """("ok", the fields we keep) or ("error", message): plain values, so they cross a pipe."""
         try:
-            with time_limit(self.params.timeout):
-                crawled = str(doc.metadata.get("warc_date") or "")[:10] or None
-                result = self.extract(doc.text, doc.metadata.get("url"), crawled)
-        except ExtractTimeout as e:
+            result = self.extract(html, url, max_date)
+        except Exception as e:
+            return "error", f"{type(e).__name__}: {e}"[:500]
+        return "ok", {key: getattr(result, key, None) for key in RESULT_FIELDS} if result else {}
+
+    def run(self, data, rank: int = 0, world_size: int = 1):
+        if not self.params.sandbox:
+            yield from super().run(data, rank, world_size)
+            return
+        from datatrove.pipeline.extractors.base import ExtractorSandbox
+
+        with ExtractorSandbox(timeout=self.params.timeout, warmup_text=(WARMUP_PAGE, None, None)) as self._sandbox:
+            yield from super().run(data, rank, world_size)
+        self._sandbox = None
+
+    def process(self, doc: Document) -> Document:
+        crawled = str(doc.metadata.get("warc_date") or "")[:10] or None
+        args = (doc.text, doc.metadata.get("url"), crawled)
+        try:
+            if getattr(self, "_sandbox", None) is not None:
+                status, fields = self._sandbox.process_document(args, self.extract_fields)
+            else:
+                with time_limit(self.params.timeout):
+                    status, fields = self.extract_fields(*args)
+        except (ExtractTimeout, TimeoutError) as e:
             doc.text = ""
-            return reject(doc, "timeout", str(e))
-        text = (result.text if result else "") or ""
+            return reject(doc, "timeout", str(e) if isinstance(e, ExtractTimeout) else
+                          f"extraction took longer than {self.params.timeout}s (sandbox killed)")
+        except EOFError:
+            doc.text = ""
+            return reject(doc, "extract_crashed", "the extraction process died (out of memory? crash in C code?)")
+        if status == "error":
+            return reject(doc, "error", fields)
+        text = fields.get("text") or ""
         if len(text.strip()) < self.params.min_chars:
             doc.text = ""
             return reject(doc, "no_content", "trafilatura found no main text")
         html = doc.text
         doc.text = text
         for key in ("title", "date", "sitename"):
-            value = getattr(result, key, None)
-            if value:
-                doc.metadata[key] = value
-        lang = getattr(result, "language", None) or declared_language(html)
+            if fields.get(key):
+                doc.metadata[key] = fields[key]
+        lang = fields.get("language") or declared_language(html)
         if lang:
             doc.metadata["lang_hint"] = lang
-        if result.url and not doc.metadata.get("url"):
-            doc.metadata["url"] = result.url
+        if fields.get("url") and not doc.metadata.get("url"):
+            doc.metadata["url"] = fields["url"]
         return doc

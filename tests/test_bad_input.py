@@ -1,7 +1,9 @@
 """Bad input never crashes a run: each bad file is a rejected row with a reason, and counts add up."""
 import gzip
 import json
+import os
 import random
+import signal
 import time
 
 import pyarrow.parquet as pq
@@ -102,17 +104,47 @@ def test_truncated_warc_files_become_rejected_rows(curate, tmp_path):
     assert any(k.startswith("cut.warc.gz#") for k in truncated) and any(k.startswith("cut.warc#") for k in truncated)
 
 
-def test_slow_extraction_is_cut_off_by_the_timeout():
+def slow_and_fast_pages():
     from datatrove.data import Document
-
-    from stages.extract import HtmlExtractor
 
     para = "<div><p>" + "A paragraph of text that goes on and on for a while. " * 30 + "</p></div>"
     big = Document(text="<html><body>" + para * 3000 + "</body></html>", id="big", metadata={})
     small = Document(text=f"<html><body><article>{para}</article></body></html>", id="small", metadata={})
+    return big, small
+
+
+def test_slow_extraction_is_cut_off_by_the_timeout():
+    from stages.extract import HtmlExtractor
+
+    big, small = slow_and_fast_pages()
     stage = HtmlExtractor(timeout=0.5)  # the big page needs seconds; the small one milliseconds, even under load
     started = time.perf_counter()
     docs = list(stage.run([big, small]))
     assert time.perf_counter() - started < 10
     assert docs[0].metadata["rejected"] == "timeout" and docs[0].text == ""
     assert "rejected" not in docs[1].metadata and "goes on and on" in docs[1].text
+
+
+def test_sandbox_kills_a_stuck_extraction_and_survives_a_crashed_one():
+    """`sandbox: true` extracts in a child process: past the timeout it is killed (which also stops
+    C code), a crash of it rejects only that page, and kept pages are what in-process extraction gives."""
+    from datatrove.data import Document
+
+    from stages.extract import HtmlExtractor
+
+    class CrashingExtractor(HtmlExtractor):
+        """Fault injection: a page that kills the extracting process, as a segfault in C code would."""
+
+        def extract(self, html, url, max_date=None):
+            if "CRASH-HERE" in html:
+                os.kill(os.getpid(), signal.SIGKILL)
+            return super().extract(html, url, max_date)
+
+    big, small = slow_and_fast_pages()
+    crash = Document(text="<html><body><p>CRASH-HERE</p></body></html>", id="crash", metadata={})
+    docs = list(CrashingExtractor(timeout=0.5, sandbox=True).run([big, crash, small]))
+    assert [d.metadata.get("rejected") for d in docs] == ["timeout", "extract_crashed", None]
+    assert "sandbox killed" in docs[0].metadata["rejected_detail"]
+    _, again = slow_and_fast_pages()
+    in_process = next(HtmlExtractor(timeout=0.5).run([again]))
+    assert docs[2].text == in_process.text and docs[2].metadata == in_process.metadata
