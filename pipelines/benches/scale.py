@@ -33,12 +33,45 @@ def default_spec() -> Path:
 
 
 class TreeSampler(threading.Thread):
-    """Peak RSS of every process in a tree, sampled every `interval` seconds."""
+    """Peak RSS and CPU seconds of a process tree, sampled every `interval` seconds, per branch:
+    each child of the root together with its own children (a pool worker and the extraction
+    sandbox it starts count as one worker)."""
 
     def __init__(self, pid: int, interval: float = 0.05):
         super().__init__(daemon=True)
-        self.root, self.interval, self.peaks, self.cpu, self.tree_peak = pid, interval, {}, {}, 0
+        self.root, self.interval, self.tree_peak, self.root_peak = pid, interval, 0, 0
+        self.branch_peak: dict[int, int] = {}  # child of the root -> peak RSS of it and its descendants
+        self.cpu: dict[int, float] = {}  # every pid -> CPU seconds last seen
+        self.branch_of: dict[int, int] = {}  # every pid -> the child of the root it descends from
         self.done = threading.Event()
+
+    def sample(self, root: psutil.Process) -> None:
+        rss: dict[int, int] = {}
+        parent: dict[int, int] = {}
+        for proc in [root, *root.children(recursive=True)]:
+            try:
+                with proc.oneshot():
+                    rss[proc.pid], parent[proc.pid] = proc.memory_info().rss, proc.ppid()
+                    times = proc.cpu_times()
+                self.cpu[proc.pid] = times.user + times.system
+            except psutil.Error:
+                continue
+        branches: dict[int, int] = {}
+        for pid, size in rss.items():
+            if pid == self.root:
+                continue
+            top = pid
+            while parent.get(top) not in (self.root, None):
+                top = parent[top]
+            self.branch_of[pid] = top
+            branches[top] = branches.get(top, 0) + size
+        for top, size in branches.items():
+            self.branch_peak[top] = max(self.branch_peak.get(top, 0), size)
+        self.root_peak = max(self.root_peak, rss.get(self.root, 0))
+        self.tree_peak = max(self.tree_peak, sum(rss.values()))
+
+    def branch_cpu(self, top: int) -> float:
+        return sum(cpu for pid, cpu in self.cpu.items() if self.branch_of.get(pid) == top)
 
     def run(self):
         try:
@@ -46,21 +79,10 @@ class TreeSampler(threading.Thread):
         except psutil.NoSuchProcess:
             return
         while not self.done.is_set():
-            total = 0
             try:
-                procs = [root, *root.children(recursive=True)]
+                self.sample(root)
             except psutil.NoSuchProcess:
                 break
-            for proc in procs:
-                try:
-                    rss = proc.memory_info().rss
-                    times = proc.cpu_times()
-                except psutil.Error:
-                    continue
-                self.cpu[proc.pid] = times.user + times.system
-                total += rss
-                self.peaks[proc.pid] = max(self.peaks.get(proc.pid, 0), rss)
-            self.tree_peak = max(self.tree_peak, total)
             time.sleep(self.interval)
 
 
@@ -79,17 +101,19 @@ def run_once(spec: Path, pages: Path, workers: int, tasks: int, out: Path) -> di
     if proc.returncode != 0:
         raise RuntimeError(f"curate run exited {proc.returncode}: {stderr[-2000:]}")
     manifest = json.loads(stdout)
-    children = {pid: rss for pid, rss in sampler.peaks.items() if pid != proc.pid}
-    # with 1 worker the tasks run in the main process; with more, in pool processes (plus a small manager)
-    worker_pids = [proc.pid] if workers == 1 else sorted(children, key=children.get, reverse=True)[:workers]
     first = next(iter(manifest["stages"].values()))
+    if workers == 1:  # the tasks run in the main process; its children (the sandbox) work for it
+        worker_rss, worker_cpu = [sampler.tree_peak], [sum(sampler.cpu.values())]
+    else:  # the pool's workers: the biggest branches (the rest are small helpers, e.g. a resource tracker)
+        tops = sorted(sampler.branch_peak, key=sampler.branch_peak.get, reverse=True)[:workers]
+        worker_rss, worker_cpu = [sampler.branch_peak[t] for t in tops], [sampler.branch_cpu(t) for t in tops]
     return {"workers": workers, "tasks": tasks, "stage_seconds": round(manifest["seconds"], 3),
             "seconds_by_stage": {name: s.get("seconds") for name, s in manifest["stages"].items()},
             "wall_seconds": round(wall, 3), "docs_in": first["in"],
             "docs_out": sum(s["out"] for s in list(manifest["stages"].values())[-1:]),
-            "peak_rss_mb_per_worker": [round(sampler.peaks[pid] / 2**20, 1) for pid in worker_pids],
-            "cpu_seconds_per_worker": [round(sampler.cpu.get(pid, 0), 2) for pid in worker_pids],
-            "peak_rss_mb_main": round(sampler.peaks.get(proc.pid, 0) / 2**20, 1),
+            "peak_rss_mb_per_worker": [round(rss / 2**20, 1) for rss in worker_rss],
+            "cpu_seconds_per_worker": [round(cpu, 2) for cpu in worker_cpu],
+            "peak_rss_mb_main": round(sampler.root_peak / 2**20, 1),
             "peak_rss_mb_tree": round(sampler.tree_peak / 2**20, 1),
             "shards": {f["path"]: f["sha256"] for s in manifest["stages"].values() for f in s["files"]}}
 
