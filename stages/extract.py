@@ -1,4 +1,7 @@
 """HTML to article text with trafilatura, bounded in time per document."""
+import gc
+import multiprocessing.util
+import os
 import re
 import signal
 from contextlib import contextmanager
@@ -30,6 +33,18 @@ def declared_language(html: str) -> str | None:
 
 
 RESULT_FIELDS = ("text", "title", "date", "sitename", "language", "url")
+_SANDBOXES: dict = {}  # (class, parameters) -> this process's ExtractorSandbox
+os.register_at_fork(after_in_child=_SANDBOXES.clear)  # a forked process starts children of its own
+
+
+def _close_sandboxes() -> None:
+    """Kill the extraction children before multiprocessing's exit handler joins them: a SIGTERM
+    handler they inherited (Airflow's task runner installs one) would keep them alive forever."""
+    for sandbox in _SANDBOXES.values():
+        sandbox._cleanup_process()
+    _SANDBOXES.clear()
+
+
 WARMUP_PAGE = "<html><body><article><p>A short page that loads trafilatura's code paths.</p></article></body></html>"
 
 
@@ -106,21 +121,37 @@ class HtmlExtractor(DocumentStage):
         return "ok", {key: getattr(result, key, None) for key in RESULT_FIELDS} if result else {}
 
     def run(self, data, rank: int = 0, world_size: int = 1):
-        if not self.params.sandbox:
-            yield from super().run(data, rank, world_size)
-            return
+        self._sandbox = self.sandbox() if self.params.sandbox else None
+        yield from super().run(data, rank, world_size)
+
+    def sandbox(self):
+        """This process's extraction child for these parameters, started on first use and kept for
+        the next tasks (a pool worker runs many): forking costs more than a task's pages."""
         from datatrove.pipeline.extractors.base import ExtractorSandbox
 
-        with ExtractorSandbox(timeout=self.params.timeout, warmup_text=(WARMUP_PAGE, None, None)) as self._sandbox:
-            yield from super().run(data, rank, world_size)
-        self._sandbox = None
+        key = (type(self).__qualname__, self.params.model_dump_json())
+        if not _SANDBOXES:  # runs before multiprocessing terminates and joins children at exit
+            multiprocessing.util.Finalize(None, _close_sandboxes, exitpriority=10)
+        if key not in _SANDBOXES:
+            _SANDBOXES[key] = ExtractorSandbox(timeout=self.params.timeout, warmup_text=(WARMUP_PAGE, None, None))
+        return _SANDBOXES[key]
+
+    def extract_in_sandbox(self, args: tuple) -> tuple[str, dict]:
+        forking = self._sandbox.process is None or not self._sandbox.process.is_alive()
+        if forking:  # frozen objects are skipped by the child's garbage collector, which would otherwise
+            gc.freeze()  # walk (and so copy-on-write) the whole heap it inherits
+        try:
+            return self._sandbox.process_document(args, self.extract_fields)
+        finally:
+            if forking:
+                gc.unfreeze()
 
     def process(self, doc: Document) -> Document:
         crawled = str(doc.metadata.get("warc_date") or "")[:10] or None
         args = (doc.text, doc.metadata.get("url"), crawled)
         try:
             if getattr(self, "_sandbox", None) is not None:
-                status, fields = self._sandbox.process_document(args, self.extract_fields)
+                status, fields = self.extract_in_sandbox(args)
             else:
                 with time_limit(self.params.timeout):
                     status, fields = self.extract_fields(*args)
