@@ -125,8 +125,8 @@ class HtmlExtractor(DocumentStage):
         yield from super().run(data, rank, world_size)
 
     def sandbox(self):
-        """This process's extraction child for these parameters, started on first use and kept for
-        the next tasks (a pool worker runs many): forking costs more than a task's pages."""
+        """This process's extraction child for these parameters: started on first use and kept, so
+        one child serves every task a pool worker runs (and its trafilatura stays warm)."""
         from datatrove.pipeline.extractors.base import ExtractorSandbox
 
         key = (type(self).__qualname__, self.params.model_dump_json())
