@@ -81,9 +81,12 @@ def stage_folders(stages: list) -> list[tuple[str, str]]:
     for item in stages:
         if isinstance(item, str):
             out.append((item, item))
-            continue
-        (stage_type, params), = item.items()
-        out.append(((params or {}).get("name", stage_type), stage_type))
+        elif isinstance(item, dict) and len(item) == 1:
+            (stage_type, params), = item.items()
+            name = params.get("name", stage_type) if isinstance(params, dict) else stage_type
+            out.append((name, stage_type))
+        else:  # malformed: keeps the positions; validating the spec says what is wrong with it
+            out.append(("", ""))
     return out
 
 
@@ -173,11 +176,15 @@ def _stage_params(stages: list, key: str, where: str) -> dict:
     kinds = [kind for _, kind in folders]
     for index, (name, kind) in enumerate(folders):
         if key in (str(index), name) or (key == kind and kinds.count(kind) == 1):
+            if not kind:
+                raise SpecError(f"--set {where}: stages.{index} is not a one-key mapping like `- extract: {{}}`")
             if isinstance(stages[index], str):  # `- extract`, no parameters
                 stages[index] = {stages[index]: {}}
-            (kind_key, params), = stages[index].items()
+            params = stages[index][kind]
             if params is None:
-                params = stages[index][kind_key] = {}
+                params = stages[index][kind] = {}
+            if not isinstance(params, dict):
+                raise SpecError(f"--set {where}: the parameters of stages.{index} are not a mapping")
             return params
     raise SpecError(f"--set {where}: no such stage; the spec has {', '.join(name for name, _ in folders) or 'none'} "
                     f"(pick one by position 0-{len(stages) - 1} or by name)")

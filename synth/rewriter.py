@@ -101,8 +101,9 @@ class QARewriter(PipelineStep):
             return
         from synth.server import LocalServer
 
-        requests = get_datafolder(self._requests_dir()) if self._requests_dir() else None
-        logs = Path(requests.path) if requests is not None and requests.is_local() else None  # server log: local only
+        requests = self._requests_dir()
+        folder = get_datafolder(requests) if requests else None
+        logs = Path(folder.path) if folder is not None and folder.is_local() else None  # server log: local only
         if logs:
             logs.mkdir(parents=True, exist_ok=True)
         with LocalServer(p.local_model, n_ctx=p.context_tokens, n_threads=p.local_threads,

@@ -100,3 +100,10 @@ def test_set_overrides_a_stage_parameter_by_name_or_position(curate):
     assert missing.returncode == 2 and "no such stage" in missing.stderr and "minhash_dedupe" in missing.stderr
     bad_value = curate("validate", web, "--set", "stages.quality.threshold=high", check=False)
     assert bad_value.returncode == 2 and "threshold" in bad_value.stderr
+
+
+def test_set_into_a_malformed_stage_entry_is_a_clear_error(curate, tmp_path):
+    spec = write_spec(tmp_path, "  - extract:", "  - {extract: {}, language: {}}\n  - extract:")
+    result = curate("validate", spec, "--set", "stages.0.timeout=5", check=False)
+    assert result.returncode == 2 and "stages.0 is not a one-key mapping" in result.stderr
+    assert "Traceback" not in result.stderr
