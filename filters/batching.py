@@ -7,8 +7,8 @@ is retried alone so one bad document is rejected, not the batch.
 """
 from datatrove.data import Document, DocumentsPipeline
 
-from stages.base import DocumentStage
-from stages.schema import is_rejected, reject
+from curate.stages.base import DocumentStage
+from curate.stages.schema import is_rejected, reject
 
 
 class BatchedStage(DocumentStage):
@@ -21,9 +21,6 @@ class BatchedStage(DocumentStage):
     def process(self, doc: Document) -> Document:
         self.process_batch([doc])
         return doc
-
-    def setup(self) -> None:
-        """Once per task before the first document (load models here); an error here fails the task."""
 
     def _flush(self, batch: list[Document]):
         todo = [d for d in batch if not is_rejected(d)]

@@ -17,8 +17,8 @@ from pathlib import Path
 from datatrove.data import Document
 from pydantic import Field
 
-from stages.base import DocumentStage, StageParams
-from stages.schema import reject
+from curate.stages.base import DocumentStage, StageParams
+from curate.stages.schema import reject
 
 WORD_RE = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]|[^\W_]+(?:['’\-][^\W_]+)*")
 PARAGRAPH_RE = re.compile(r"\n\s*\n")
@@ -245,9 +245,8 @@ class HeuristicFilter(DocumentStage):
             self._bad_words = load_bad_words(self.params.c4_bad_words) if self.params.c4_bad_words else (set(), {})
         return self._bad_words
 
-    def run(self, data, rank: int = 0, world_size: int = 1):
-        self.bad_words  # an unreadable word list fails the task at once, not every document
-        yield from super().run(data, rank, world_size)
+    def setup(self) -> None:
+        _ = self.bad_words  # an unreadable word list fails the task at once, not every document
 
     def process(self, doc: Document) -> Document:
         values: dict = {}

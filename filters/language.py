@@ -8,10 +8,10 @@ sure the model was, so a wrong threshold is easy to see in the rejected shards.
 from datatrove.data import Document
 from pydantic import Field
 
-from filters.batching import BatchedStage
-from filters.fasttext_model import lid_model_path, load_model, one_line, predict
-from stages.base import StageParams
-from stages.schema import reject
+from curate.filters.batching import BatchedStage
+from curate.filters.fasttext_model import lid_model_path, load_model, one_line, predict
+from curate.stages.base import StageParams
+from curate.stages.schema import reject
 
 LABEL_PREFIX = "__label__"
 
@@ -40,7 +40,7 @@ class LanguageFilter(BatchedStage):
                           hint="set `language.model` to a fastText language-ID model file")
 
     def setup(self) -> None:
-        self.model  # a missing model fails the task at once, not every document
+        _ = self.model  # a missing model fails the task at once, not every document
 
     def process_batch(self, docs: list[Document]) -> None:
         p = self.params

@@ -24,10 +24,10 @@ from datatrove.io import get_datafolder
 from datatrove.pipeline.base import PipelineStep
 from pydantic import Field, model_validator
 
-from filters.batching import BatchedStage
-from filters.fasttext_model import load_model, one_line, predict
-from stages.base import StageParams, StagePass
-from stages.schema import is_rejected, reject
+from curate.filters.batching import BatchedStage
+from curate.filters.fasttext_model import load_model, one_line, predict
+from curate.stages.base import StageParams, StagePass
+from curate.stages.schema import is_rejected, reject
 
 LABEL_PREFIX = "__label__"
 DEFAULT_THRESHOLD = 0.5
@@ -38,6 +38,7 @@ class FastTextQualityFilter(BatchedStage):
     """Score documents with a fastText classifier; keep by threshold or by top fraction of the run."""
 
     name = "⭐ fastText quality"
+    PASSES = ("scores", "")  # the scoring pass runs only when keeping a top fraction
 
     class Params(StageParams):
         model: str = Field(..., description="fastText classifier file (.bin/.ftz), e.g. from `curate quality train`")
@@ -68,7 +69,7 @@ class FastTextQualityFilter(BatchedStage):
         if LABEL_PREFIX + self.params.label not in self.model.labels:
             raise ValueError(f"quality.label '{self.params.label}' is not a label of {self.params.model}: "
                              f"{[lab.removeprefix(LABEL_PREFIX) for lab in self.model.labels]}")
-        self.cut
+        _ = self.cut
 
     def run(self, data: DocumentsPipeline, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
         self.world_size = world_size
@@ -84,12 +85,12 @@ class FastTextQualityFilter(BatchedStage):
             out = [dict(zip(label, map(float, prob))).get(wanted, 0.0) for label, prob in zip(labels, probs)]
         return [min(max(score, 0.0), 1.0) for score in out]
 
-    def passes(self, make_reader, make_writer, output: str) -> list[StagePass]:
+    def passes(self, make_reader, make_writer) -> list[StagePass]:
         """One filtering pass, preceded by a scoring pass when keeping a top fraction."""
         filtering = StagePass("", [make_reader(), self, make_writer()])
         if self.params.top_fraction is None:
             return [filtering]
-        self.scores_folder = f"{output.rstrip('/')}/{SCORES_DIR}"
+        self.scores_folder = f"{self.output_folder.rstrip('/')}/{SCORES_DIR}"
         return [StagePass("scores", [make_reader(), QualityScoresWriter(self, self.scores_folder)]), filtering]
 
     @property

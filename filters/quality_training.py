@@ -16,7 +16,7 @@ import random
 import tempfile
 from pathlib import Path
 
-from filters.fasttext_model import one_line, predict
+from curate.filters.fasttext_model import one_line, predict
 
 POSITIVE, NEGATIVE = "__label__hq", "__label__cc"
 
@@ -33,7 +33,8 @@ def read_texts(pattern: str, text_key: str = "text") -> list[str]:
 
             texts += [t for t in pq.read_table(path, columns=[text_key]).column(text_key).to_pylist() if t]
         elif path.endswith((".jsonl", ".jsonl.gz", ".json.gz", ".ndjson")):
-            with (gzip.open(path, "rt", encoding="utf-8") if path.endswith(".gz") else open(path, encoding="utf-8")) as f:
+            opener = gzip.open if path.endswith(".gz") else open
+            with opener(path, "rt", encoding="utf-8") as f:
                 texts += [row[text_key] for row in map(json.loads, filter(str.strip, f)) if row.get(text_key)]
         else:
             texts.append(Path(path).read_text(encoding="utf-8", errors="replace"))

@@ -16,18 +16,23 @@ Relative paths in the spec are resolved against `base_dir` when the DAG is built
 the current directory, as `curate run` does); an exported DAG file pins the directory
 `curate dag export` ran in, so the Airflow worker's own working directory never matters.
 """
-from datetime import datetime, timedelta, timezone
+import re
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from pipelines.spec import PipelineSpec, load_spec
+from curate.errors import ConfigError
+from curate.pipelines.spec import PipelineSpec, load_spec
 
 DEFAULT_ARGS = {"retries": 2, "retry_delay": timedelta(seconds=30)}
 
-DAG_FILE = '''"""Airflow DAG for the curate pipeline {spec_path} (written by `curate dag export`)."""
-from pipelines.airflow import dag_from_spec
+# every value goes in as a Python literal (repr), never as code or docstring text
+DAG_FILE = '''"""Airflow DAG for a curate pipeline spec (written by `curate dag export`)."""
+from curate.pipelines.airflow import dag_from_spec
 
-dag = dag_from_spec({spec_path!r}, dag_id={dag_id!r}, schedule={schedule!r}, base_dir={base_dir!r})
+SPEC = {spec_path!r}
+dag = dag_from_spec(SPEC, dag_id={dag_id!r}, schedule={schedule!r}, base_dir={base_dir!r})
 '''
+DAG_ID = re.compile(r"[A-Za-z0-9_.-]+")  # what Airflow accepts, and a safe file name
 
 
 def absolute(path: str, base_dir: Path) -> str:
@@ -44,8 +49,9 @@ def load_for_task(spec_path: str, base_dir: str, output: str | None = None) -> P
 
 def run_stage_task(spec_path: str, base_dir: str, index: int, run_dir: str) -> str:
     """Run stage `index` of the spec into `run_dir`; returns `run_dir` for the next task."""
-    from pipelines.run import StageRun, run_stage
-    from pipelines.status import save_spec
+    from curate.pipelines.layout import StageRun
+    from curate.pipelines.run import run_stage
+    from curate.pipelines.status import save_spec
 
     spec = load_for_task(spec_path, base_dir, run_dir)
     if index == 0:
@@ -56,12 +62,16 @@ def run_stage_task(spec_path: str, base_dir: str, index: int, run_dir: str) -> s
 
 def manifest_task(spec_path: str, base_dir: str, run_dir: str) -> dict:
     """Write and check manifest.json; a count mismatch fails the task (RunFailed)."""
-    from pipelines.manifest import write_manifest
-    from pipelines.status import log_seconds
+    from curate.pipelines.manifest import write_manifest
+    from curate.pipelines.status import log_seconds
 
     manifest = write_manifest(load_for_task(spec_path, base_dir, run_dir), log_seconds(run_dir))
     return {"status": manifest["status"], "stages": {k: {c: v[c] for c in ("in", "out", "rejected")}
                                                      for k, v in manifest["stages"].items()}}
+
+
+def default_dag_id(spec: PipelineSpec) -> str:
+    return "curate_" + re.sub(r"[^A-Za-z0-9_.-]", "_", spec.name)
 
 
 def dag_from_spec(path, dag_id: str | None = None, schedule=None, base_dir=None, default_args: dict | None = None,
@@ -73,13 +83,13 @@ def dag_from_spec(path, dag_id: str | None = None, schedule=None, base_dir=None,
     base = str(Path(base_dir or Path.cwd()).resolve())
     spec = load_for_task(spec_path, base)
     if spec.executor.type == "slurm":
-        raise ValueError(f"{spec_path}: Airflow tasks run stages themselves; use executor type local or ray "
+        raise ConfigError(f"{spec_path}: Airflow tasks run stages themselves; use executor type local or ray "
                          "(a Slurm run is `curate run SPEC --executor slurm`)")
-    dag_kwargs.setdefault("start_date", datetime(2024, 1, 1, tzinfo=timezone.utc))
+    dag_kwargs.setdefault("start_date", datetime(2024, 1, 1, tzinfo=UTC))
     dag_kwargs.setdefault("catchup", False)
     dag_kwargs.setdefault("tags", ["curate"])
     dag_kwargs.setdefault("params", {"output": spec.output})
-    with DAG(dag_id=dag_id or f"curate_{spec.name}", schedule=schedule,
+    with DAG(dag_id=dag_id or default_dag_id(spec), schedule=schedule,
              default_args={**DEFAULT_ARGS, **(default_args or {})},
              doc_md=f"curate pipeline `{spec_path}`: " + ", ".join(s.name for s in spec.stages), **dag_kwargs) as dag:
         run_dir = "{{ params.output }}"
@@ -94,7 +104,9 @@ def write_dag_file(spec_path, out_dir, dag_id: str | None = None, schedule=None,
     """Write `<out_dir>/<dag_id>.py`, a DAG file that imports the factory (paths made absolute)."""
     spec_path = Path(spec_path).resolve()
     spec = load_spec(spec_path)
-    dag_id = dag_id or f"curate_{spec.name}"
+    dag_id = dag_id or default_dag_id(spec)
+    if not DAG_ID.fullmatch(dag_id):
+        raise ConfigError(f"dag id {dag_id!r}: use letters, digits, '_', '.' and '-' only")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     target = out / f"{dag_id}.py"

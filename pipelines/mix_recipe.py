@@ -14,7 +14,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from pipelines.spec import SpecError, _format_errors, read_yaml_mapping
+from curate.pipelines.spec import SpecError, _format_errors, read_yaml_mapping
 
 FILTER_COLUMNS = {"quality_score": float, "n_tokens": float, "lang_score": float, "lang": str, "source": str}
 FILTER_RE = re.compile(r"^\s*(\w+)\s*(>=|<=|==|!=|>|<)\s*(.+?)\s*$")
@@ -41,7 +41,7 @@ def parse_filter(expr: str) -> tuple[str, str, float | str]:
     try:
         return column, op, float(raw)
     except ValueError:
-        raise ValueError(f"filter '{expr}': {column} is compared with a number, not '{raw}'")
+        raise ValueError(f"filter '{expr}': {column} is compared with a number, not '{raw}'") from None
 
 
 class SourceNode(Strict):
@@ -50,10 +50,12 @@ class SourceNode(Strict):
     name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$", description="Short name; a leaf is known as group/leaf")
     weight: float = Field(gt=0, le=1, description="Share of the parent's tokens; siblings sum to 1")
     sources: list["SourceNode"] | None = Field(None, description="Children of a group")
-    glob: str | list[str] | None = Field(None, description="Parquet shard glob(s) of a leaf, e.g. web/quality/part-*.parquet")
+    glob: str | list[str] | None = Field(None, description="Parquet shard glob(s) of a leaf, "
+                                         "e.g. web/quality/part-*.parquet")
     run: str | None = Field(None, description="Run folder of a leaf (reads its last stage unless `stage` is set)")
     stage: str | None = Field(None, description="Stage folder inside `run`")
-    filter: list[str] | str = Field(default_factory=list, description="Row filters, all must hold: `quality_score >= 0.5`, "
+    filter: list[str] | str = Field(default_factory=list,
+                                    description="Row filters, all must hold: `quality_score >= 0.5`, "
                               "`n_tokens >= 512`, `lang == en`")
     max_epochs: float = Field(1.0, gt=0, description="Repetition cap: at most this many passes over the leaf")
 
@@ -95,11 +97,14 @@ class MixRecipe(Strict):
     name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
     phase: Literal["pretrain", "midtrain"]
     tokenizer: str = Field("gemma3-270m", description="`gemma3-270m` (offline), a tokenizer.json path, or a hub name")
-    seq_len: int = Field(2048, ge=8, description="Training sequence length; midtrain packs windows of seq_len + 1 tokens")
+    seq_len: int = Field(2048, ge=8, description="Training sequence length; midtrain packs windows of "
+                         "seq_len + 1 tokens")
     total_tokens: int = Field(gt=0, description="Tokens in the mix (documents incl. EOS, padding excluded)")
     seed: int = 0
-    formats: list[Literal["megatron", "datatrove"]] = Field(default_factory=lambda: ["megatron", "datatrove"], min_length=1)
-    root: str | None = Field(None, description="Folder that relative globs/runs start from (relative to the recipe file)")
+    formats: list[Literal["megatron", "datatrove"]] = Field(default_factory=lambda: ["megatron", "datatrove"],
+                                                            min_length=1)
+    root: str | None = Field(None, description="Folder that relative globs/runs start from "
+                             "(relative to the recipe file)")
     midtrain: MidtrainOptions = Field(default_factory=MidtrainOptions, description="Packing options (phase midtrain)")
     sources: list[SourceNode] = Field(min_length=1)
 
@@ -130,7 +135,7 @@ def load_recipe(path: str | Path) -> MixRecipe:
         recipe = MixRecipe.model_validate(data)
     except ValidationError as e:
         raise RecipeError(f"{path}: {_format_errors(e, '', MixRecipe)}. "
-                          f"See manifests/schema/mix.schema.json for every allowed key.")
+                          f"See manifests/schema/mix.schema.json for every allowed key.") from None
     errors = weight_errors(recipe.sources)
     if errors:
         raise RecipeError(f"{path}: " + "; ".join(errors))

@@ -5,6 +5,8 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
+from curate.errors import ConfigError
+
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="Quality classifiers for the `quality` stage.")
 console = Console(stderr=True)
 
@@ -24,17 +26,15 @@ def train(
     bucket: int = typer.Option(2_000_000, min=1000, help="Hash buckets for n-grams (model size ~ bucket*dim*4 B)"),
 ):
     """Train a DCLM-style classifier (balanced classes, held-out split); print held-out P/R/F1 as JSON."""
-    from filters.quality_training import read_texts, train_classifier
+    from curate.filters.quality_training import read_texts, train_classifier
 
     try:
         positives, negatives = read_texts(positive, text_key), read_texts(negative, text_key)
     except (FileNotFoundError, KeyError, ValueError) as e:
-        console.print(f"[bold red]error:[/] cannot read training documents: {type(e).__name__}: {e}")
-        raise typer.Exit(2)
+        raise ConfigError(f"cannot read training documents: {type(e).__name__}: {e}") from e
     try:
         figures = train_classifier(positives, negatives, out, holdout=holdout, seed=seed, epoch=epoch, lr=lr,
                                    dim=dim, word_ngrams=word_ngrams, bucket=bucket)
     except ValueError as e:
-        console.print(f"[bold red]error:[/] {e}")
-        raise typer.Exit(2)
+        raise ConfigError(str(e)) from e
     print(json.dumps(figures, indent=2))

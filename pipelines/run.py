@@ -1,96 +1,27 @@
-"""Run a pipeline spec: one datatrove executor run per stage, then the manifest.
+"""Run a pipeline spec on this machine or a Ray cluster: the executor runs of each stage, then the manifest.
 
 Each stage reads the kept shards of the stage before it (the first stage reads
-the spec's input) and writes `<output>/<stage>/`. A stage is one executor run, so
-datatrove's completion markers make every stage resumable on its own, and an
-Airflow task or a Slurm job can run exactly one stage.
+the spec's input) and writes `<output>/<stage>/` (see `layout`). A stage is one executor run per
+pass, so datatrove's completion markers make every stage resumable on its own, and an Airflow task
+or a Slurm job can run exactly one stage (`run_stage`). Submitting a whole spec to Slurm is
+`slurm.submit_pipeline`; `launch` picks between the two.
 """
 import json
 import threading
 import time
-from dataclasses import dataclass
-from pathlib import PurePosixPath
 
 from datatrove.io import get_datafolder
 from datatrove.pipeline.base import PipelineStep
 
-from pipelines.executors import local_pool, make_executor
-from pipelines.spec import PipelineSpec, StageSpec
-from stages.base import StagePass
-from stages.readers import HtmlFolderReader, TableReader, WarcReader
-from stages.shards import ShardReader, ShardWriter
-
-
-@dataclass
-class StageRun:
-    """Where one stage reads, writes and logs inside a run folder."""
-
-    spec: PipelineSpec
-    index: int
-
-    @property
-    def stage(self) -> StageSpec:
-        return self.spec.stages[self.index]
-
-    def path(self, *parts: str) -> str:
-        return str(PurePosixPath(self.spec.output, *parts)) if "://" not in self.spec.output else \
-            "/".join([self.spec.output.rstrip("/"), *parts])
-
-    @property
-    def output(self) -> str:
-        return self.path(self.stage.name)
-
-    @property
-    def logs(self) -> str:
-        return self.path("logs", self.stage.name)
-
-    @property
-    def counted_logs(self) -> str:
-        """Logs whose first step counts this stage's input: the last pass of a multi-pass stage."""
-        from pipelines.registry import stage_class
-
-        passes = getattr(stage_class(self.stage.type), "PASSES", None)
-        return f"{self.logs}/{passes[-1]}" if passes else self.logs
-
-    @property
-    def previous_output(self) -> str | None:
-        return self.path(self.spec.stages[self.index - 1].name) if self.index else None
-
-
-class InputError(Exception):
-    """The spec's input path does not exist."""
-
-
-def input_location(path: str, glob: str | None) -> tuple[str, str | None]:
-    """(folder, glob) for an input that is a folder, or a single file (its folder, its name)."""
-    folder = get_datafolder(path)
-    if folder.isdir(""):
-        return path, glob
-    if folder.fs.isfile(folder.path):
-        parent, _, name = path.rstrip("/").rpartition("/")
-        return parent or ".", name
-    raise InputError(f"input {path}: no such file or folder")
-
-
-def input_reader(spec: PipelineSpec) -> PipelineStep:
-    """The reader for the spec's raw input (used by the first stage only)."""
-    inp = spec.input.model_copy()
-    inp.path, inp.glob = input_location(inp.path, inp.glob)
-    common = dict(source=inp.source or spec.name, glob=inp.glob, max_bytes=inp.max_bytes)
-    if inp.format == "html":
-        return HtmlFolderReader(inp.path, **common)
-    if inp.format == "warc":
-        return WarcReader(inp.path, **common)
-    if inp.format in ("parquet", "jsonl"):
-        return TableReader(inp.path, text_key=inp.text_key, id_key=inp.id_key, **common)
-    if inp.format == "shards":
-        return ShardReader(inp.path)
-    if inp.format == "pdf":
-        from stages.pdf import PdfReader
-
-        return PdfReader(inp.path, pdf_key=inp.text_key if inp.text_key != "text" else "pdf", id_key=inp.id_key,
-                         **common)
-    raise NotImplementedError(f"input format '{inp.format}' has no reader yet")
+from curate.errors import ConfigError
+from curate.pipelines.executors import make_executor
+from curate.pipelines.executors.local import local_pool
+from curate.pipelines.inputs import input_location, input_reader
+from curate.pipelines.layout import StageRun
+from curate.pipelines.manifest import write_manifest
+from curate.pipelines.spec import PipelineSpec
+from curate.stages.base import Stage, StagePass
+from curate.stages.shards import ShardReader, ShardWriter
 
 
 def stage_reader(run: StageRun) -> PipelineStep:
@@ -98,23 +29,19 @@ def stage_reader(run: StageRun) -> PipelineStep:
 
 
 def stage_writer(run: StageRun) -> ShardWriter:
-    return ShardWriter(run.output, run.stage.name, progress_folder=run.path("logs", run.stage.name, "progress"))
+    return ShardWriter(run.output, run.stage.name, progress_folder=run.progress)
 
 
-def stage_step(run: StageRun) -> PipelineStep:
-    """The stage's step; one that keeps side files (e.g. a resume ledger) learns its folder."""
+def stage_step(run: StageRun) -> Stage:
+    """The stage, built from its parameters and told its folder in the run."""
     step = run.stage.build()
-    if hasattr(step, "output_folder"):
-        step.output_folder = run.output
+    step.output_folder = run.output
     return step
 
 
 def stage_passes(run: StageRun) -> list[StagePass]:
-    """The executor runs of a stage: one, or those a multi-pass stage (e.g. dedupe) declares."""
-    stage = stage_step(run)
-    if hasattr(stage, "passes"):
-        return stage.passes(lambda: stage_reader(run), lambda: stage_writer(run), run.output)
-    return [StagePass("", [stage_reader(run), stage, stage_writer(run)])]
+    """The executor runs of a stage, as it declares them (one by default; dedupe has three)."""
+    return stage_step(run).passes(lambda: stage_reader(run), lambda: stage_writer(run))
 
 
 def stage_progress(run: StageRun) -> tuple[int, int]:
@@ -160,7 +87,7 @@ def run_stage(run: StageRun, on_progress=None) -> None:
         on_progress(*stage_progress(run))
 
 
-class RunConflict(Exception):
+class RunConflict(ConfigError):
     """The output folder holds (part of) a run of a different spec; resuming it would mix the two."""
 
 
@@ -188,6 +115,12 @@ def claim_output(spec: PipelineSpec) -> None:
         json.dump(key, f, indent=2, sort_keys=True)
 
 
+def prepare_output(spec: PipelineSpec) -> None:
+    """Checks before anything is written: the input exists (InputError), the folder is ours (RunConflict)."""
+    input_location(spec.input.path, spec.input.glob)
+    claim_output(spec)
+
+
 def run_pipeline(spec: PipelineSpec, on_stage=None, on_progress=None) -> dict:
     """Run every stage in order, then write and check the manifest (raises RunFailed).
 
@@ -195,15 +128,10 @@ def run_pipeline(spec: PipelineSpec, on_stage=None, on_progress=None) -> dict:
     hold the same spec (RunConflict otherwise). `on_stage(index, stage)` is called before each
     stage, `on_progress(index, done_tasks, docs_written)` while it runs.
     """
-    from pipelines.manifest import write_manifest
-
-    input_location(spec.input.path, spec.input.glob)  # InputError before anything is written
-    claim_output(spec)
-
-    if spec.executor.type == "slurm":  # submit chained jobs and return their ids; nothing to wait for
-        from pipelines.slurm import submit_pipeline
-        return submit_pipeline(spec, on_stage)
-
+    if spec.executor.type == "slurm":
+        raise ConfigError("run_pipeline runs stages here; a Slurm spec is submitted by "
+                          "curate.pipelines.slurm.submit_pipeline (or launch)")
+    prepare_output(spec)
     timings = {}
     with local_pool(spec):  # one set of worker processes for every stage
         for index, stage in enumerate(spec.stages):

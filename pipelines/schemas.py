@@ -2,8 +2,8 @@
 import json
 from pathlib import Path
 
-from pipelines.mix_recipe import json_schema as mix_json_schema
-from pipelines.spec import json_schema
+from curate.pipelines.mix_recipe import json_schema as mix_json_schema
+from curate.pipelines.spec import json_schema
 
 SCHEMAS = {"pipeline.schema.json": json_schema}
 SCHEMAS["mix.schema.json"] = mix_json_schema

@@ -8,16 +8,16 @@ how far the run is meanwhile. The spec is saved as `<output>/spec.yaml` so the m
 """
 import shlex
 import sys
-from pathlib import Path
 
 from datatrove.executor.slurm import launch_slurm_job
 from datatrove.io import get_datafolder
 
-from pipelines.executors import slurm_chain
-from pipelines.spec import PipelineSpec
-from pipelines.status import save_spec
-
-ROOT = Path(__file__).resolve().parent.parent
+from curate.pipelines.executors.slurm import slurm_chain
+from curate.pipelines.layout import StageRun
+from curate.pipelines.manifest import write_manifest
+from curate.pipelines.run import prepare_output, run_stage
+from curate.pipelines.spec import PipelineSpec
+from curate.pipelines.status import save_spec
 
 
 def manifest_script(last, spec: PipelineSpec) -> str:
@@ -30,15 +30,13 @@ def manifest_script(last, spec: PipelineSpec) -> str:
                  "output": log, "error": log})
     env = last.env_command or (f"source {last.venv_path}" if last.venv_path else "")
     lines = ["#!/bin/bash", *(f"#SBATCH --{key}={value}" for key, value in args.items()), env, "set -xe",
-             f"export PYTHONPATH={shlex.quote(str(ROOT))}${{PYTHONPATH:+:$PYTHONPATH}}",
-             f"{shlex.quote(sys.executable)} -m pipelines.cli manifest {shlex.quote(output)}"]
+             f"{shlex.quote(sys.executable)} -m curate manifest {shlex.quote(output)}"]
     return "\n".join(line for line in lines if line) + "\n"
 
 
 def submit_pipeline(spec: PipelineSpec, on_stage=None) -> dict:
     """Submit every stage chained with `depends`, then the manifest job; returns the job ids."""
-    from pipelines.run import StageRun, run_stage
-
+    prepare_output(spec)
     save_spec(spec)
     jobs = {}
     with slurm_chain() as chain:
@@ -51,8 +49,6 @@ def submit_pipeline(spec: PipelineSpec, on_stage=None) -> dict:
     pending = [job for ids in jobs.values() for job in ids if job not in (None, -1)]
     result = {"name": spec.name, "output": spec.output, "executor": "slurm", "jobs": jobs, "manifest_job": None}
     if not pending:  # every task was already complete: nothing to wait for
-        from pipelines.manifest import write_manifest
-
         result["manifest"] = write_manifest(spec, {})
         return result
     script = manifest_script(chain[-1], spec)

@@ -7,16 +7,21 @@ names the file, the key path and what is allowed.
 import difflib
 import hashlib
 import json
+import re
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from pipelines.registry import stage_class, stage_names
+from curate.errors import ConfigError
+from curate.pipelines.registry import INPUT_FORMATS, STAGES, stage_class
+from curate.registry import UnknownName
+
+NAME = re.compile(r"[A-Za-z0-9_-]+")  # stage folder names: one path part, nothing a shell or path reads
 
 
-class SpecError(Exception):
+class SpecError(ConfigError):
     """A spec a user must fix; the message says where and how."""
 
 
@@ -26,12 +31,22 @@ class Strict(BaseModel):
 
 class InputSpec(Strict):
     path: str = Field(description="Folder or fsspec URL of the input files")
-    format: Literal["html", "warc", "parquet", "jsonl", "pdf", "shards"] = "html"
+    format: str = Field("html", description=f"Reader: {', '.join(INPUT_FORMATS.builtins)} (or a format a package "
+                        "registers in the curate.input_formats entry point group)")
     glob: str | None = Field(None, description="Only files matching this glob (below path)")
     text_key: str = Field("text", description="Column/field with the text (or HTML) for parquet/jsonl")
     id_key: str = Field("id", description="Column/field with the document id for parquet/jsonl")
     source: str | None = Field(None, description="Source label written on every document (default: the spec name)")
     max_bytes: int = Field(20_000_000, description="Larger inputs are rejected as too_large")
+
+    @field_validator("format")
+    @classmethod
+    def _known_format(cls, value: str) -> str:
+        try:
+            INPUT_FORMATS.target(value)
+        except UnknownName as e:
+            raise ValueError(str(e)) from None
+        return value
 
 
 class ExecutorSpec(Strict):
@@ -80,10 +95,11 @@ def stage_folders(stages: list) -> list[tuple[str, str]]:
     out = []
     for item in stages:
         if isinstance(item, str):
-            out.append((item, item))
+            out.append((default_stage_name(item), item))
         elif isinstance(item, dict) and len(item) == 1:
             (stage_type, params), = item.items()
-            name = params.get("name", stage_type) if isinstance(params, dict) else stage_type
+            name = params.get("name", default_stage_name(stage_type)) if isinstance(params, dict) \
+                else default_stage_name(stage_type)
             out.append((name, stage_type))
         else:  # malformed: keeps the positions; validating the spec says what is wrong with it
             out.append(("", ""))
@@ -101,13 +117,21 @@ def _stage_from_yaml(item, index: int):
     params = dict(params or {})
     try:
         cls = stage_class(stage_type)
-    except KeyError:
-        raise ValueError(f"stages.{index}: unknown stage '{stage_type}'; known stages: {', '.join(stage_names())}")
-    name = params.pop("name", stage_type)
+    except (UnknownName, ConfigError) as e:
+        raise ValueError(f"stages.{index}: {e}") from None
+    name = params.pop("name", default_stage_name(stage_type))
+    if not isinstance(name, str) or not NAME.fullmatch(name):
+        raise ValueError(f"stages.{index}.{stage_type}.name: {name!r} is not a folder name: use letters, digits, "
+                         "_ and - only")
     try:
         return StageSpec(type=stage_type, name=name, params=cls.Params(**params))
     except ValidationError as e:
-        raise ValueError(_format_errors(e, f"stages.{index}.{stage_type}", cls.Params))
+        raise ValueError(_format_errors(e, f"stages.{index}.{stage_type}", cls.Params)) from None
+
+
+def default_stage_name(stage_type: str) -> str:
+    """A stage's folder when the spec names none: its key, or the class name of a `module:Class` key."""
+    return stage_type.rpartition(":")[2].rpartition(".")[2] if ":" in stage_type else stage_type
 
 
 def _model_at(model, loc):
@@ -142,9 +166,9 @@ def read_yaml_mapping(path: Path, error: type[Exception], kind: str, keys: str) 
     try:
         data = yaml.safe_load(path.read_text())
     except FileNotFoundError:
-        raise error(f"{path}: no such {kind} file")
+        raise error(f"{path}: no such {kind} file") from None
     except yaml.YAMLError as e:
-        raise error(f"{path}: not valid YAML: {e}")
+        raise error(f"{path}: not valid YAML: {e}") from None
     if not isinstance(data, dict):
         raise error(f"{path}: a {kind} is a mapping with {keys}")
     return data
@@ -200,14 +224,14 @@ def load_spec(path: str | Path, overrides: dict | None = None) -> PipelineSpec:
         return PipelineSpec.model_validate(data)
     except ValidationError as e:
         raise SpecError(f"{path}: {_format_errors(e, '', PipelineSpec)}. "
-                        f"See manifests/schema/pipeline.schema.json for every allowed key.")
+                        f"See manifests/schema/pipeline.schema.json for every allowed key.") from None
 
 
 def json_schema() -> dict:
     """JSON Schema for editors: stages as a list of one-key mappings, each with its own params."""
     schema = PipelineSpec.model_json_schema()
     stage_options = []
-    for name in stage_names():
+    for name in sorted(STAGES.builtins):  # the shipped stages only: the file must not depend on what is installed
         params = stage_class(name).Params.model_json_schema()
         schema.setdefault("$defs", {}).update(params.pop("$defs", {}))
         params.setdefault("properties", {})["name"] = {"type": "string", "description": "Folder name of this stage"}

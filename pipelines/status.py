@@ -14,7 +14,7 @@ import re
 
 from datatrove.io import get_datafolder
 
-from pipelines.spec import stage_folders
+from curate.pipelines.spec import stage_folders
 
 STATES = ("done", "running", "failed", "pending")
 # the executor's own exception line, not a stage's per-document error (those end up rejected, not failed)

@@ -10,9 +10,8 @@ import trafilatura
 from datatrove.data import Document
 from pydantic import Field
 
-from stages.base import DocumentStage, StageParams
-from stages.schema import reject
-
+from curate.stages.base import DocumentStage, StageParams
+from curate.stages.schema import reject
 
 # <html lang="de-AT">, <meta http-equiv="content-language" content="fr">, <meta property="og:locale" content="pt_PT">
 _LANG_PATTERNS = [re.compile(p, re.I) for p in (
@@ -100,7 +99,8 @@ class HtmlExtractor(DocumentStage):
         # htmldate discards dates after `max_date`, by default today: a wall-clock value that would
         # make shards differ from one day to the next. WARC records use their crawl date instead.
         max_date: str = Field("2099-12-31", pattern=r"^\d{4}-\d{2}-\d{2}$",
-                              description="Latest publication date accepted (YYYY-MM-DD); WARC records use their crawl date")
+                              description="Latest publication date accepted (YYYY-MM-DD); "
+                                          "WARC records use their crawl date")
 
     def extract(self, html: str, url: str | None, max_date: str | None = None):
         p = self.params

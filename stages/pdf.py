@@ -15,18 +15,17 @@ import select
 import subprocess
 import sys
 import time
-from pathlib import Path
 from typing import Literal
 
 import pyarrow.parquet as pq
 from datatrove.data import Document, Media, MediaType
 from pydantic import Field
 
-from stages.base import DocumentStage, StageParams
-from stages.ocr import OcrParams
-from stages.pdf_worker import _LEN
-from stages.readers import _FileReader
-from stages.schema import reject
+from curate.stages.base import DocumentStage, StageParams
+from curate.stages.ocr import OcrParams
+from curate.stages.pdf_worker import _LEN
+from curate.stages.readers import _FileReader
+from curate.stages.schema import reject
 
 PDF_MAGIC = b"%PDF-"
 
@@ -51,6 +50,12 @@ class PdfReader(_FileReader):
     def __init__(self, data_folder, pdf_key: str = "pdf", id_key: str = "id", **kwargs):
         super().__init__(data_folder, **kwargs)
         self.pdf_key, self.id_key = pdf_key, id_key
+
+    @classmethod
+    def from_input(cls, inp):
+        """`text_key` names the PDF-bytes column of Parquet input (default `pdf`)."""
+        return cls(inp.path, pdf_key=inp.text_key if inp.text_key != "text" else "pdf", id_key=inp.id_key,
+                   source=inp.source, glob=inp.glob, max_bytes=inp.max_bytes)
 
     def make_doc(self, doc_id: str, data: bytes, **meta) -> Document:
         if len(data) > self.max_bytes:
@@ -111,10 +116,8 @@ class PdfWorkerClient:
         self.restarts = 0
 
     def start(self) -> None:
-        root = str(Path(__file__).resolve().parent.parent)
-        env = {**os.environ, "OMP_THREAD_LIMIT": "1", "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1"),
-               "PYTHONPATH": os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH")) if p)}
-        self.proc = subprocess.Popen([sys.executable, "-m", "stages.pdf_worker"], stdin=subprocess.PIPE,
+        env = {**os.environ, "OMP_THREAD_LIMIT": "1", "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1")}
+        self.proc = subprocess.Popen([sys.executable, "-m", "curate.stages.pdf_worker"], stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, env=env)
         self._call(("init", self.params), 60)
         if self.load_engine:
@@ -300,7 +303,7 @@ class PdfExtractor(DocumentStage):
                 pages.append(entry)
                 texts.append(text)
         if engine == "nougat":
-            from stages.ocr.nougat_text import join_pages
+            from curate.stages.ocr.nougat_text import join_pages
 
             doc.text = join_pages(texts)
         else:

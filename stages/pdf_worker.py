@@ -3,7 +3,7 @@
 `PdfExtractor` talks to it over pipes (length-prefixed pickles). Running pdfium and the
 OCR engine here means a page that hangs in C code is ended by killing this process,
 never by waiting on it, and the OCR engine gets one thread (OMP_THREAD_LIMIT=1).
-Run as `python -m stages.pdf_worker`; stdout carries the protocol, prints go to stderr.
+Run as `python -m curate.stages.pdf_worker`; stdout carries the protocol, prints go to stderr.
 """
 import os
 import pickle
@@ -73,7 +73,7 @@ class PdfWork:
             self.params = msg[1]
             return ("ok",)
         if kind == "engine":
-            from stages.ocr import OcrParams, make_engine
+            from curate.stages.ocr import OcrParams, make_engine
 
             self.engine = make_engine(OcrParams(**self.params["ocr"]), timeout=self.params["page_timeout"])
             return ("ok", self.engine.name)

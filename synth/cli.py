@@ -2,9 +2,10 @@
 import asyncio
 import time
 from pathlib import Path
-from typing import Optional
 
 import typer
+
+from curate.errors import RunError
 
 llm_app = typer.Typer(no_args_is_help=True, help="The LLM endpoint used by synthesis (qa_rewrite).")
 
@@ -12,12 +13,12 @@ llm_app = typer.Typer(no_args_is_help=True, help="The LLM endpoint used by synth
 @llm_app.command()
 def serve(port: int = typer.Option(8080, help="Port on 127.0.0.1"),
           host: str = typer.Option("127.0.0.1", help="Address to bind"),
-          model: Optional[Path] = typer.Option(None, help="A GGUF file (default: Gemma 3 270M from PyPI)"),
+          model: Path | None = typer.Option(None, help="A GGUF file (default: Gemma 3 270M from PyPI)"),
           threads: int = typer.Option(2, help="llama.cpp threads"),
           ctx: int = typer.Option(2048, help="Context size in tokens")):
     """Serve the local model on an OpenAI-compatible endpoint until Ctrl-C."""
-    from synth.client import EndpointError
-    from synth.server import LocalServer
+    from curate.synth.client import EndpointError
+    from curate.synth.server import LocalServer
 
     server = LocalServer(model, port=port, host=host, n_ctx=ctx, n_threads=threads)
     try:
@@ -25,11 +26,9 @@ def serve(port: int = typer.Option(8080, help="Port on 127.0.0.1"),
         typer.echo(f"serving {server.base_url} (Ctrl-C to stop)", err=True)
         while server.process.poll() is None:
             time.sleep(0.5)
-        typer.echo(f"error: the server exited with code {server.process.returncode}", err=True)
-        raise typer.Exit(1)
+        raise RunError(f"the server exited with code {server.process.returncode}")
     except EndpointError as e:
-        typer.echo(f"error: {e}", err=True)
-        raise typer.Exit(1)
+        raise RunError(str(e)) from e
     except KeyboardInterrupt:
         pass
     finally:
@@ -38,9 +37,9 @@ def serve(port: int = typer.Option(8080, help="Port on 127.0.0.1"),
 
 @llm_app.command()
 def check(endpoint: list[str] = typer.Argument(..., help="Base URL(s), e.g. http://127.0.0.1:8080/v1"),
-          model: Optional[str] = typer.Option(None)):
+          model: str | None = typer.Option(None)):
     """Say whether the endpoint(s) answer and which model would be used (exit 1 if none does)."""
-    from synth.client import EndpointError, LLMClient
+    from curate.synth.client import EndpointError, LLMClient
 
     async def go():
         async with LLMClient(endpoint, model) as client:
@@ -49,5 +48,4 @@ def check(endpoint: list[str] = typer.Argument(..., help="Base URL(s), e.g. http
     try:
         typer.echo(asyncio.run(go()))
     except EndpointError as e:
-        typer.echo(f"error: {e}", err=True)
-        raise typer.Exit(1)
+        raise RunError(str(e)) from e

@@ -142,7 +142,7 @@ class LLMClient:
             return Completion(text, str(choice.get("finish_reason") or "stop"), int(usage.get("prompt_tokens", 0)),
                               int(usage.get("completion_tokens", 0)))
         except (KeyError, IndexError, TypeError, ValueError) as e:
-            raise _Retryable(f"malformed response body ({type(e).__name__}: {e})")
+            raise _Retryable(f"malformed response body ({type(e).__name__}: {e})") from e
 
     async def complete(self, prompt: str, sampling: dict) -> Completion:
         """One completion with retries; raises LLMError when it cannot be had."""
@@ -164,7 +164,7 @@ class LLMClient:
                     try:
                         data = r.json()
                     except ValueError:
-                        raise _Retryable(f"response is not JSON: {r.text[:80]!r}")
+                        raise _Retryable(f"response is not JSON: {r.text[:80]!r}") from None
                     result = self._parse(data)
                     ep.failures = 0
                     return result

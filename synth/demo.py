@@ -4,7 +4,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from stages.schema import SHARD_SCHEMA
+from curate.stages.schema import SHARD_SCHEMA
 
 
 def first_docs(shards: Path, out: Path, n: int) -> Path:

@@ -11,7 +11,9 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
-TEMPLATES = Path(__file__).resolve().parent / "templates"
+from curate import resources
+
+TEMPLATES = resources.prompt_templates()
 
 
 class Example(BaseModel):

@@ -17,20 +17,21 @@ from typing import Literal
 
 from datatrove.data import Document, DocumentsPipeline
 from datatrove.io import get_datafolder
-from datatrove.pipeline.base import PipelineStep
 from datatrove.utils.batching import batched
 from pydantic import Field, model_validator
 
-from stages.base import StageParams
-from stages.schema import is_rejected, reject
-from synth.chunking import chunk_text, estimate_tokens
-from synth.client import LLMClient, LLMError
-from synth.ledger import Ledger, request_key
-from synth.prompts import load_prompt
-from synth.validate import Limits, check_output
+from curate.stages.base import Stage, StageParams
+from curate.stages.schema import is_rejected, reject
+from curate.synth.chunking import chunk_text, estimate_tokens
+from curate.synth.client import LLMClient, LLMError
+from curate.synth.ledger import Ledger, request_key
+from curate.synth.prompts import load_prompt
+from curate.synth.validate import Limits, check_output
 
 
-class QARewriter(PipelineStep):
+class QARewriter(Stage):
+    """Rewrite each document into grounded synthetic forms (QA pairs, lists, distillations) with an LLM."""
+
     name = "qa rewrite"
     type = "🤖 - SYNTH"
     expands = True  # 1 document -> N rows; the manifest counts distinct parent ids
@@ -77,13 +78,12 @@ class QARewriter(PipelineStep):
             return self
 
     def __init__(self, params: StageParams | None = None, **kwargs):
-        super().__init__()
-        self.params = p = params if params is not None else self.Params(**kwargs)
+        super().__init__(params, **kwargs)
+        p = self.params
         self.prompts = [load_prompt(name, p.prompts_dir) for name in p.prompts]
         self.limits = Limits(min_grounding=p.min_grounding, grounding_ngram=p.grounding_ngram,
                              max_question_words=p.max_question_words, max_answer_words=p.max_answer_words)
         self.sampling = {"max_tokens": p.max_tokens, "temperature": p.temperature, "top_p": p.top_p, "seed": p.seed}
-        self.output_folder: str | None = None  # set by the pipeline builder: where the ledger lives
 
     # -- endpoint and resume record --------------------------------------------------------
     def _requests_dir(self) -> str | None:
@@ -99,7 +99,7 @@ class QARewriter(PipelineStep):
         if p.endpoint != "local":
             yield p.endpoint
             return
-        from synth.server import LocalServer
+        from curate.synth.server import LocalServer
 
         requests = self._requests_dir()
         folder = get_datafolder(requests) if requests else None

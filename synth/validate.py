@@ -11,7 +11,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
-from synth.prompts import Prompt
+from curate.synth.prompts import Prompt
 
 STOPWORDS = frozenset("""a an the and or but if then than so of to in on at by for with from as into onto about
 over under after before between through during without within is are was were be been being am do does did

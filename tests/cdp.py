@@ -91,7 +91,8 @@ class HeadlessChromium:
                 errors.append(json.dumps(params.get("args")))
             elif method == "Log.entryAdded" and params["entry"].get("level") == "error":
                 errors.append(params["entry"].get("text"))
-        requests = [e["params"]["request"]["url"] for e in self.events if e.get("method") == "Network.requestWillBeSent"]
+        requests = [e["params"]["request"]["url"] for e in self.events
+                    if e.get("method") == "Network.requestWillBeSent"]
         return {"value": value, "errors": errors, "requests": requests}
 
     def close(self) -> None:

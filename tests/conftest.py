@@ -18,9 +18,9 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 
 def run_curate(*args, check=True, cwd=ROOT, env=None, timeout=900) -> subprocess.CompletedProcess:
-    """Run `curate ARGS` in a fresh interpreter with this checkout first on the path."""
-    full_env = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
-    result = subprocess.run([sys.executable, "-m", "pipelines.cli", *map(str, args)], cwd=cwd, env=full_env,
+    """Run `curate ARGS` in a fresh interpreter (the installed package)."""
+    full_env = {**os.environ, **(env or {})}
+    result = subprocess.run([sys.executable, "-m", "curate", *map(str, args)], cwd=cwd, env=full_env,
                             capture_output=True, text=True, timeout=timeout)
     if check and result.returncode != 0:
         raise AssertionError(f"curate {' '.join(map(str, args))} exited {result.returncode}:\n"

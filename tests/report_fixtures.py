@@ -10,7 +10,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from stages.schema import REJECTED_SCHEMA, SHARD_SCHEMA
+from curate.stages.schema import REJECTED_SCHEMA, SHARD_SCHEMA
 
 SCRIPT = '<script>window.__pwned = 1; document.title = "pwned"</script><img src=x onerror="window.__pwned=2">'
 WORDS = "the council met on tuesday to discuss the new public library and its budget ".split()

@@ -7,7 +7,6 @@ import signal
 import time
 
 import pyarrow.parquet as pq
-
 from conftest import ROOT
 from warc_util import article, warc_bytes
 
@@ -114,7 +113,7 @@ def slow_and_fast_pages():
 
 
 def test_slow_extraction_is_cut_off_by_the_timeout():
-    from stages.extract import HtmlExtractor
+    from curate.stages.extract import HtmlExtractor
 
     big, small = slow_and_fast_pages()
     stage = HtmlExtractor(timeout=0.5)  # the big page needs seconds; the small one milliseconds, even under load
@@ -130,7 +129,7 @@ def test_sandbox_kills_a_stuck_extraction_and_survives_a_crashed_one():
     C code), a crash of it rejects only that page, and kept pages are what in-process extraction gives."""
     from datatrove.data import Document
 
-    from stages.extract import HtmlExtractor
+    from curate.stages.extract import HtmlExtractor
 
     class CrashingExtractor(HtmlExtractor):
         """Fault injection: a page that kills the extracting process, as a segfault in C code would."""

@@ -5,7 +5,7 @@ from conftest import BENCH_PAGES
 
 
 def test_bench_extract_reports_rates_ratio_and_f1(tmp_path):
-    from pipelines.benches.extract import run
+    from curate.pipelines.benches.extract import run
 
     for path in sorted(BENCH_PAGES.glob("*.html.gz"))[:5]:
         shutil.copy(path, tmp_path / path.name)

@@ -5,12 +5,12 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from conftest import ROOT
 from datasketch import MinHashLSH
 
-from conftest import ROOT
-from stages.dedupe.minhash import MinHasher
-from stages.dedupe.synthetic import Corpus, planted_corpus
-from stages.dedupe.union_find import UnionFind
+from curate.stages.dedupe.minhash import MinHasher
+from curate.stages.dedupe.synthetic import Corpus, planted_corpus
+from curate.stages.dedupe.union_find import UnionFind
 
 SPEC = ROOT / "manifests/pipelines/dedupe.yaml"
 
@@ -96,7 +96,9 @@ def test_planted_near_duplicates_precision_recall_determinism_resume(curate, tmp
         assert stage["in"] == stage["out"] + stage["rejected"]
     # determinism: a second run writes byte-identical shards
     again = run_dedupe(curate, dump, tmp_path / "run2")
-    files = lambda m: [(f["path"], f["sha256"]) for s in m["stages"].values() for f in s["files"]]
+    def files(m):
+        return [(f["path"], f["sha256"]) for s in m["stages"].values() for f in s["files"]]
+
     assert files(again) == files(manifest)
     # resume: lose one filter task's output and marker, rerun the same command
     (tmp_path / "run/minhash_dedupe/part-00001.parquet").unlink()

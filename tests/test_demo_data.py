@@ -4,7 +4,6 @@ import subprocess
 import sys
 
 import pyarrow.parquet as pq
-
 from conftest import ROOT
 
 SPEC = ROOT / "manifests/pipelines/extract.yaml"

@@ -2,7 +2,6 @@
 import json
 
 import pytest
-
 from report_fixtures import write_demo_folder
 
 

@@ -3,7 +3,6 @@ import json
 import shutil
 
 import pyarrow.parquet as pq
-
 from conftest import BENCH_PAGES, ROOT
 
 
@@ -29,7 +28,7 @@ def test_extract_run_writes_shards_and_manifest(curate, tmp_path):
 def test_extracted_dates_do_not_depend_on_the_day_of_the_run():
     from datatrove.data import Document
 
-    from stages.extract import HtmlExtractor
+    from curate.stages.extract import HtmlExtractor
 
     body = "<p>" + "A sentence about the harbour and its ships. " * 30 + "</p>"
     page = (f'<html><head><meta property="article:published_time" content="2098-05-01T10:00:00Z"></head>'

@@ -1,5 +1,5 @@
 """The filters bench runs and reports docs/s and ratios for all three filters (small sizes here)."""
-from pipelines.benches import run_bench
+from curate.pipelines.benches import run_bench
 
 
 def test_filters_bench_reports_every_filter():

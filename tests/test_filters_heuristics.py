@@ -2,8 +2,8 @@
 import pytest
 from datatrove.data import Document
 
-from filters.heuristics import HeuristicFilter
-from filters.language import LanguageFilter
+from curate.filters.heuristics import HeuristicFilter
+from curate.filters.language import LanguageFilter
 
 ARTICLE = (
     "The city council voted on Tuesday to extend the opening hours of the public library, which has been "

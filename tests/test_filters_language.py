@@ -4,7 +4,7 @@ from pathlib import Path
 
 from datatrove.data import Document
 
-from filters.language import LanguageFilter
+from curate.filters.language import LanguageFilter
 
 sys.path.insert(0, str(Path(__file__).parent / "data"))
 from langid_pages import PAGES  # noqa: E402

@@ -4,10 +4,10 @@ import random
 
 import pyarrow.parquet as pq
 import pytest
+from conftest import SHARED
 from datatrove.data import Document
 
-from conftest import SHARED
-from filters.quality import FastTextQualityFilter
+from curate.filters.quality import FastTextQualityFilter
 
 TRUTH = SHARED / "bench" / "article-extraction" / "ground-truth.json"
 JUNK = ("Home", "About", "Contact", "Login", "Register", "Cart", "Checkout", "SALE", "$19.99", "$4.99", "SKU",

@@ -4,12 +4,19 @@ import json
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pypdfium2 as pdfium
-import pytest
+from conftest import ROOT
 from datatrove.data import Document, Media, MediaType
 
-from conftest import ROOT
-from pipelines.benches.pdfs import cer, edit_distance, render_pages, sample_pages, scanned_pdf, text_pdf, zero_page_pdf
-from stages.pdf import PdfExtractor, PdfReader
+from curate.pipelines.benches.pdfs import (
+    cer,
+    edit_distance,
+    render_pages,
+    sample_pages,
+    scanned_pdf,
+    text_pdf,
+    zero_page_pdf,
+)
+from curate.stages.pdf import PdfExtractor, PdfReader
 
 
 def pdf_doc(data: bytes, doc_id: str = "doc") -> Document:

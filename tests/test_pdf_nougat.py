@@ -2,9 +2,9 @@
 import pytest
 from datatrove.data import Document, Media, MediaType
 
-from pipelines.benches.pdfs import sample_pages, scanned_pdf
-from stages.ocr.nougat_text import clean_page, cut_repeated_lines, cut_tail_repetition, fix_markdown, join_pages
-from stages.pdf import PdfExtractor
+from curate.pipelines.benches.pdfs import sample_pages, scanned_pdf
+from curate.stages.ocr.nougat_text import clean_page, cut_repeated_lines, cut_tail_repetition, fix_markdown, join_pages
+from curate.stages.pdf import PdfExtractor
 
 CHARS = list("abcdefghijklmnopqrstuvwxyz0123456789 .,()=+-\\$^_{}\n")
 
@@ -14,9 +14,16 @@ def build_tiny_nougat(folder, loop_char: str = "a"):
     generation config that only allows `loop_char`: the model loops like a real Nougat sometimes does."""
     import torch
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers
-    from transformers import (DonutSwinConfig, GenerationConfig, MBartConfig, NougatImageProcessorPil,
-                              NougatProcessor, NougatTokenizerFast, VisionEncoderDecoderConfig,
-                              VisionEncoderDecoderModel)
+    from transformers import (
+        DonutSwinConfig,
+        GenerationConfig,
+        MBartConfig,
+        NougatImageProcessorPil,
+        NougatProcessor,
+        NougatTokenizerFast,
+        VisionEncoderDecoderConfig,
+        VisionEncoderDecoderModel,
+    )
 
     vocab = {t: i for i, t in enumerate(["<s>", "<pad>", "</s>", "<unk>"] + CHARS)}
     tok = Tokenizer(models.WordLevel(vocab, unk_token="<unk>"))

@@ -4,11 +4,11 @@ import json
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-
 from conftest import ROOT
-from stages.readers import HtmlFolderReader, TableReader, WarcReader
-from stages.schema import REJECT_KEY
 from warc_util import article, warc_bytes
+
+from curate.stages.readers import HtmlFolderReader, TableReader, WarcReader
+from curate.stages.schema import REJECT_KEY
 
 SPEC = ROOT / "manifests/pipelines/extract.yaml"
 
@@ -72,8 +72,8 @@ def test_parquet_input_run_with_html_column(curate, tmp_path):
 
 
 def test_manifest_counts_only_reader_inputs_and_fails_on_lost_rows(curate, tmp_path):
-    from pipelines.manifest import RunFailed, write_manifest
-    from pipelines.spec import load_spec
+    from curate.pipelines.manifest import RunFailed, write_manifest
+    from curate.pipelines.spec import load_spec
 
     pages = tmp_path / "pages"
     pages.mkdir()

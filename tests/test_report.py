@@ -3,7 +3,6 @@ no network, and untrusted document text shown as text, never run."""
 import json
 
 import pytest
-
 from cdp import CHROMIUM, HeadlessChromium
 from report_fixtures import SCRIPT, write_demo_folder
 
@@ -80,7 +79,7 @@ def test_report_on_single_run_and_bad_folder(curate, tmp_path):
 
 
 def test_report_is_deterministic(tmp_path):
-    from pipelines.report import write_report
+    from curate.pipelines.report import write_report
 
     root = write_demo_folder(tmp_path / "runs")
     first = write_report(root, tmp_path / "a.html").read_bytes()

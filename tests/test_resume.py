@@ -15,12 +15,12 @@ TASKS = 4
 
 
 def command(pages, out):
-    return [sys.executable, "-m", "pipelines.cli", "run", str(SPEC), "--input", str(pages), "--output", str(out),
+    return [sys.executable, "-m", "curate", "run", str(SPEC), "--input", str(pages), "--output", str(out),
             "--tasks", str(TASKS), "--workers", "1", "--json"]
 
 
 def env():
-    return {**os.environ, "PYTHONPATH": str(ROOT)}
+    return dict(os.environ)
 
 
 def stage_files(out) -> dict[str, bytes]:

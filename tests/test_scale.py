@@ -19,7 +19,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from conftest import BENCH_PAGES, ROOT
 
 EXTRACT_SPEC = ROOT / "manifests" / "pipelines" / "extract.yaml"
@@ -106,9 +105,8 @@ def test_a_killed_worker_stops_the_run_with_an_error_and_it_resumes(tmp_path):
     instead of a pool waiting forever for the lost task; the same command then finishes the run."""
     pages = copy_pages(tmp_path / "pages", 80)
     spec = write_spec(tmp_path / "spec.yaml", pages, tmp_path / "run", {"tasks": 2, "workers": 2})
-    cmd = [sys.executable, "-m", "pipelines.cli", "run", str(spec), "--json"]
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    cmd = [sys.executable, "-m", "curate", "run", str(spec), "--json"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     log = tmp_path / "run/logs/extract/logs/task_00000.log"
     deadline = time.monotonic() + 120
     while not (log.is_file() and " | pid " in log.read_text()) and time.monotonic() < deadline:
@@ -121,7 +119,7 @@ def test_a_killed_worker_stops_the_run_with_an_error_and_it_resumes(tmp_path):
     assert "worker process died" in stderr and "run the same command again" in stderr
     assert not (tmp_path / "run/manifest.json").exists()
 
-    result = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
+    result = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
     manifest = json.loads(result.stdout)
     assert manifest["status"] == "ok" and manifest["stages"]["extract"]["in"] == 80
@@ -179,7 +177,7 @@ def test_slurm_submits_chained_job_arrays_that_run_to_the_same_output(curate, tm
     assert [(s["tasks"], s["pending"]) for s in before["stages"].values()] == [(2, 2), (2, 2)]
 
     # play the cluster: each array task with its SLURM_ARRAY_TASK_ID, in dependency order, then the manifest job
-    job_env = {**os.environ, **env, "PYTHONPATH": str(ROOT)}
+    job_env = {**os.environ, **env}
     for script in (scripts[0], scripts[2]):
         for task_id in ("0", "1"):
             subprocess.run(["bash", "-c", script], env={**job_env, "SLURM_ARRAY_TASK_ID": task_id}, check=True,
@@ -223,14 +221,14 @@ def test_airflow_dag_from_spec_runs_with_dags_test(curate, tmp_path):
     dags = tmp_path / "dags"
     curate("dag", "export", EXTRACT_SPEC, "--out", dags, "--dag-id", "curate_demo")
     dag_file = (dags / "curate_demo.py").read_text()
-    assert "from pipelines.airflow import dag_from_spec" in dag_file and str(EXTRACT_SPEC) in dag_file
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "AIRFLOW_HOME": str(tmp_path / "home"),
+    assert "from curate.pipelines.airflow import dag_from_spec" in dag_file and str(EXTRACT_SPEC) in dag_file
+    env = {**os.environ, "AIRFLOW_HOME": str(tmp_path / "home"),
            "AIRFLOW__CORE__LOAD_EXAMPLES": "False", "AIRFLOW__CORE__DAGS_FOLDER": str(dags)}
     airflow = [sys.executable, "-m", "airflow"]
     subprocess.run([*airflow, "db", "migrate"], env=env, check=True, capture_output=True, timeout=300)
     run = tmp_path / "run"
     hashes = []
-    for attempt in range(2):  # the second run of the DAG over the same folder is a retry: same shards
+    for _ in range(2):  # the second run of the DAG over the same folder is a retry: same shards
         result = subprocess.run([*airflow, "dags", "test", "curate_demo", "--conf", json.dumps({"output": str(run)})],
                                 env=env, capture_output=True, text=True, cwd=tmp_path, timeout=300)
         assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
@@ -245,7 +243,7 @@ def test_airflow_dag_from_spec_runs_with_dags_test(curate, tmp_path):
 
 def test_airflow_dag_has_one_task_per_stage_in_order(tmp_path):
     pytest.importorskip("airflow")
-    from pipelines.airflow import dag_from_spec
+    from curate.pipelines.airflow import dag_from_spec
 
     spec = write_spec(tmp_path / "spec.yaml", tmp_path / "pages", tmp_path / "run", {"type": "local"}, two_stages=True)
     dag = dag_from_spec(spec, dag_id="two", schedule="@daily")

@@ -2,7 +2,6 @@
 import json
 
 import pyarrow.parquet as pq
-
 from conftest import ROOT
 
 SPEC = ROOT / "manifests/pipelines/extract.yaml"

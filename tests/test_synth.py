@@ -20,18 +20,18 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 import yaml
+from conftest import ROOT
 from datatrove.data import Document
 from datatrove.io import get_datafolder
 
-from conftest import ROOT
-from stages.schema import SHARD_SCHEMA, is_rejected
-from synth.chunking import chunk_text, estimate_tokens
-from synth.client import EndpointError
-from synth.ledger import Ledger
-from synth.prompts import load_prompt
-from synth.rewriter import QARewriter
-from synth.server import LocalServer
-from synth.validate import Limits, check_output, grounding
+from curate.stages.schema import SHARD_SCHEMA, is_rejected
+from curate.synth.chunking import chunk_text, estimate_tokens
+from curate.synth.client import EndpointError
+from curate.synth.ledger import Ledger
+from curate.synth.prompts import load_prompt
+from curate.synth.rewriter import QARewriter
+from curate.synth.server import LocalServer
+from curate.synth.validate import Limits, check_output, grounding
 
 LIBRARY = ("The city council met on Tuesday evening to discuss the new public library, which has been planned for "
            "nearly a decade. Residents filled the hall and many spoke in favour of the proposal, citing the need "
@@ -64,7 +64,8 @@ def write_spec(path, input_dir, output, **params):
 
 def read_rows(stage_dir) -> tuple[list[dict], list[dict]]:
     kept = [r for p in sorted(stage_dir.glob("part-*.parquet")) for r in pq.read_table(p).to_pylist()]
-    rejected = [r for p in sorted((stage_dir / "rejected").glob("part-*.parquet")) for r in pq.read_table(p).to_pylist()]
+    rejected = [r for p in sorted((stage_dir / "rejected").glob("part-*.parquet"))
+                for r in pq.read_table(p).to_pylist()]
     return kept, rejected
 
 
@@ -113,10 +114,12 @@ def test_validation_accepts_grounded_pairs_and_names_each_failure():
     assert echo.reason == "qa_leftover_instructions"
     long = check_output(" What was discussed?\nAnswer: " + " ".join(["library"] * 100), "stop", LIBRARY, prompt, limits)
     assert long.reason == "qa_too_long"
-    off = check_output(" Where did the council meet on Tuesday evening?\nAnswer: Residents filled the hall.", "stop", LIBRARY, prompt, limits)
+    off = check_output(" Where did the council meet on Tuesday evening?\nAnswer: Residents filled the hall.", "stop",
+                       LIBRARY, prompt, limits)
     assert off.reason == "qa_off_topic"
     assert grounding("the council met on Tuesday", LIBRARY) == 1.0 and grounding("Warsaw castle", LIBRARY) == 0.0
-    assert check_output(" It is a library.", "stop", LIBRARY, load_prompt("distill"), limits).reason == "synth_too_short"
+    short = check_output(" It is a library.", "stop", LIBRARY, load_prompt("distill"), limits)
+    assert short.reason == "synth_too_short"
 
 
 def test_chunks_fit_the_budget_and_bad_prompt_settings_fail_validation(curate, tmp_path):
@@ -171,9 +174,9 @@ def test_wrong_endpoint_is_a_clear_error_at_start(curate, tmp_path):
 
 # -- faults --------------------------------------------------------------------------------
 class FaultHandler(BaseHTTPRequestHandler):
-    """Quiet about the connections the client gave up on. Per prompt: 500, then a hang past the client timeout, then a dropped connection, then a
-    garbage body, then 429, then a grounded answer. 'ALWAYS_FAIL' prompts always get 503;
-    'JUNK_TEXT' prompts get a well-formed body whose text is junk."""
+    """Quiet about the connections the client gave up on. Per prompt: 500, then a hang past the client
+    timeout, then a dropped connection, then a garbage body, then 429, then a grounded answer.
+    'ALWAYS_FAIL' prompts always get 503; 'JUNK_TEXT' prompts get a well-formed body whose text is junk."""
 
     faults = True
     attempts: Counter = Counter()
@@ -327,10 +330,9 @@ def test_kill_and_resume_sends_no_finished_request_twice(tmp_path, llama_server)
     spec = write_spec(tmp_path / "s.yaml", inp, out, endpoint=proxy.url, prompts=["qa_factual"], max_tokens=12,
                       chunk_tokens=80, max_in_flight=1)
     ledger = out / "qa_rewrite" / "requests" / "ledger-00000.jsonl"
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    cmd = [sys.executable, "-m", "pipelines.cli", "run", str(spec)]
+    cmd = [sys.executable, "-m", "curate", "run", str(spec)]
     try:
-        first = subprocess.Popen(cmd, cwd=ROOT, env=env, start_new_session=True, stdout=subprocess.DEVNULL,
+        first = subprocess.Popen(cmd, cwd=ROOT, start_new_session=True, stdout=subprocess.DEVNULL,
                                  stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline and not (ledger.exists() and ledger.read_text().count("\n") >= 1):
@@ -340,7 +342,7 @@ def test_kill_and_resume_sends_no_finished_request_twice(tmp_path, llama_server)
         finished = [json.loads(line)["key"] for line in ledger.read_text().splitlines()]
         assert 1 <= len(finished) < 3, "the kill must land mid-run"
         sent_before = len(RecordingProxy.seen)
-        subprocess.run(cmd, cwd=ROOT, env=env, check=True, capture_output=True, timeout=300)
+        subprocess.run(cmd, cwd=ROOT, check=True, capture_output=True, timeout=300)
     finally:
         proxy.close()
     resent = RecordingProxy.seen[sent_before:]
@@ -357,8 +359,8 @@ def test_llm_serve_runs_until_interrupted(tmp_path):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    serve = subprocess.Popen([sys.executable, "-m", "pipelines.cli", "llm", "serve", "--port", str(port), "--threads", "1"],
-                             cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, stderr=subprocess.PIPE, text=True)
+    serve = subprocess.Popen([sys.executable, "-m", "curate", "llm", "serve", "--port", str(port), "--threads", "1"],
+                             cwd=ROOT, stderr=subprocess.PIPE, text=True)
     try:
         line = serve.stderr.readline()  # printed once the server answers
         assert f"serving http://127.0.0.1:{port}/v1" in line, line + serve.stderr.read()

@@ -1,22 +1,16 @@
 """`curate bench NAME`: each benchmark compares our stage with the raw library in one process run.
 
 A benchmark is a module here with `run(**options) -> dict`; the dict is printed
-(as JSON with --json) and always holds the measured figures and their ratios.
+(as JSON with --json) and always holds the measured figures and their ratios. Packages add
+benches through the `curate.benches` entry point group (a module with `run`).
 """
-import importlib
+from curate.registry import Registry
 
-BENCHES = {
-    "extract": "pipelines.benches.extract",
-    "filters": "pipelines.benches.filters",
-    "ocr": "pipelines.benches.ocr",
-    "dedupe": "pipelines.benches.dedupe",
-    "mix": "pipelines.benches.mix",
-    "synth": "pipelines.benches.synth",
-    "scale": "pipelines.benches.scale",
-}
+BENCHES = Registry("bench", "curate.benches", {
+    name: f"curate.pipelines.benches.{name}"
+    for name in ("extract", "filters", "ocr", "dedupe", "mix", "synth", "scale")
+})
 
 
 def run_bench(name: str, **options) -> dict:
-    if name not in BENCHES:
-        raise KeyError(name)
-    return importlib.import_module(BENCHES[name]).run(**options)
+    return BENCHES.load(name).run(**options)

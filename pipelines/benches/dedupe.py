@@ -16,14 +16,14 @@ import time
 
 import numpy as np
 
-from stages.dedupe.minhash import MinHasher, shingles
-from stages.dedupe.synthetic import Corpus
+from curate.stages.dedupe.minhash import MinHasher, shingles
+from curate.stages.dedupe.synthetic import Corpus
 
 _CLUSTER_SCRIPT = """
 import json, resource, sys, time
 import numpy as np
-from stages.dedupe.clustering import lsh_components
-from stages.dedupe.lsh import lsh_params
+from curate.stages.dedupe.clustering import lsh_components
+from curate.stages.dedupe.lsh import lsh_params
 n, num_perm, dup_rate = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3])
 bands, rows = lsh_params(0.8, num_perm, 0.05, 0.95)
 rng = np.random.default_rng(0)
@@ -46,7 +46,7 @@ print(json.dumps({"seconds": round(time.perf_counter() - t, 2), "clusters_multi"
 _WRITE_SIGS = """
 import sys
 import numpy as np, pyarrow as pa, pyarrow.parquet as pq
-from stages.dedupe.index import sig_array
+from curate.stages.dedupe.index import sig_array
 work, n, num_perm, dup_rate, files = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]), 4
 rng = np.random.default_rng(0)
 import os
@@ -66,7 +66,7 @@ for k in range(files):
 
 _RUN_STEP = """
 import json, resource, sys, time
-from stages.dedupe.minhash_dedupe import MinHashClusters, MinHashParams
+from curate.stages.dedupe.minhash_dedupe import MinHashClusters, MinHashParams
 work = sys.argv[1]
 t = time.perf_counter()
 step = MinHashClusters(MinHashParams(threshold=0.8, num_perm=int(sys.argv[2])), work)
@@ -74,7 +74,8 @@ for _ in step.run(None, 0, 1):
     pass
 print(json.dumps({"seconds": round(time.perf_counter() - t, 2),
                   "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
-                  "stats": {k: v.total if hasattr(v, "total") else v for k, v in step.stats.stats.items()}}, default=str))
+                  "stats": {k: v.total if hasattr(v, "total") else v for k, v in step.stats.stats.items()}},
+                 default=str))
 """
 
 
@@ -100,8 +101,8 @@ def _rate(n_docs: int, seconds: float) -> float:
 def signature_speed(n_docs: int = 2000, words: int = 500, num_perm: int = 128, ngram: int = 5,
                     chunk: int = 250, per_token_every: int = 10) -> dict:
     """Docs/s of each contender; chunks are measured round-robin so machine load hits all alike."""
-    from datasketch import MinHash
     import rensa
+    from datasketch import MinHash
 
     corpus = Corpus(0)
     texts = [corpus.document(words) for _ in range(n_docs)]

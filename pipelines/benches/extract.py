@@ -20,13 +20,14 @@ from statistics import mean
 
 import trafilatura
 
-from pipelines.run import StageRun, run_stage
-from pipelines.spec import load_spec
-from stages.readers import decode_html, html_id
+from curate import resources
+from curate.pipelines.layout import StageRun
+from curate.pipelines.run import run_stage
+from curate.pipelines.spec import load_spec
+from curate.stages.readers import decode_html, html_id
 
-ROOT = Path(__file__).resolve().parents[2]
-BENCH_DIR = Path(os.environ.get("CURATE_BENCH_DIR", ROOT.parent / "shared" / "bench" / "article-extraction"))
-SPEC = ROOT / "manifests" / "pipelines" / "extract.yaml"
+BENCH_DIR = resources.bench_dir("article-extraction")
+SPEC = resources.pipeline_spec("extract")
 
 
 def load_pages(folder: Path) -> dict[str, str]:

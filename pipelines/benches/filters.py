@@ -14,7 +14,6 @@ Rounds alternate which side goes first and each side keeps its best round (CPU t
 this process), so a busy machine hurts both alike. `ratio` = stage docs/s / raw docs/s.
 """
 import json
-import os
 import tempfile
 import time
 from contextlib import contextmanager
@@ -22,21 +21,21 @@ from pathlib import Path
 
 from datatrove.data import Document
 
-from filters.fasttext_model import lid_model_path, load_model, one_line
-from filters.heuristics import HeuristicFilter, words_of
-from filters.language import LanguageFilter
-from filters.quality import FastTextQualityFilter
-from filters.quality_training import read_texts, train_classifier
+from curate import resources
+from curate.filters.fasttext_model import lid_model_path, load_model
+from curate.filters.heuristics import HeuristicFilter, words_of
+from curate.filters.language import LanguageFilter
+from curate.filters.quality import FastTextQualityFilter
+from curate.filters.quality_training import read_texts, train_classifier
 
-ROOT = Path(__file__).resolve().parents[2]
-BENCH_DIR = Path(os.environ.get("CURATE_BENCH_DIR", ROOT.parent / "shared" / "bench" / "article-extraction"))
+BENCH_DIR = resources.bench_dir("article-extraction")
 
 
 def bench_texts() -> list[str]:
     truth = BENCH_DIR / "ground-truth.json"
     if truth.is_file():
         return [v["articleBody"] for v in json.loads(truth.read_text()).values() if v.get("articleBody")]
-    demo = ROOT / "manifests" / "demo" / "quality"
+    demo = resources.demo_data() / "quality"
     return read_texts(str(demo / "*.jsonl"))
 
 

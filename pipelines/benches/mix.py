@@ -1,7 +1,8 @@
 """`curate bench mix`: `mix build` throughput against the raw tokenizer, and its memory as input grows.
 
 1. Speed: the same texts are tokenized by the raw `Tokenizer.encode_batch` (in batches of
-   BATCH_DOCS documents, as the builder does; one call over every text was slower) and built into a one-source mix by `MixBuilder` (reading
+   BATCH_DOCS documents, as the builder does; one call over every text was slower) and built into a
+   one-source mix by `MixBuilder` (reading
    Parquet, tokenizing, sampling, shuffling, writing Megatron and datatrove files, hashing them),
    each with a freshly loaded tokenizer (load time excluded). ratio = build tokens/s / raw tokens/s.
 2. Memory: fresh processes build the mix from 1x and 4x the input; their peak RSS is compared.
@@ -18,14 +19,14 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from stages.schema import SHARD_SCHEMA
-
-ROOT = Path(__file__).resolve().parents[2]
+from curate import resources
+from curate.stages.schema import SHARD_SCHEMA
 
 
 def _vocabulary() -> list[str]:
     words = []
-    for path in sorted((ROOT / "pipelines").glob("*.py")) + sorted((ROOT / "stages").glob("*.py")):
+    for path in sorted(resources.source_dir("pipelines").glob("*.py")) + \
+            sorted(resources.source_dir("stages").glob("*.py")):
         words += path.read_text().split()
     return words
 
@@ -44,7 +45,7 @@ def write_input(folder: Path, docs: int, seed: int = 0, per_file: int = 500) -> 
 
 
 def _recipe(root: Path, total_tokens: int, tokenizer: str):
-    from pipelines.mix_recipe import MixRecipe
+    from curate.pipelines.mix_recipe import MixRecipe
 
     return MixRecipe.model_validate({
         "name": "bench", "phase": "pretrain", "tokenizer": tokenizer, "total_tokens": total_tokens, "seed": 1,
@@ -53,9 +54,9 @@ def _recipe(root: Path, total_tokens: int, tokenizer: str):
 
 def _build(root: Path, out: Path, tokenizer: str, total: int | None = None):
     """Build a one-source mix; without `total`, take 90% of the plan's (sampled) estimate."""
-    from pipelines.mix_recipe import leaves
-    from stages.mix import MixBuilder, plan_mix
-    from stages.tokenize import load_tokenizer
+    from curate.pipelines.mix_recipe import leaves
+    from curate.stages.mix import MixBuilder, plan_mix
+    from curate.stages.tokenize import load_tokenizer
 
     tok, info = load_tokenizer(tokenizer)
     if total is None:
@@ -91,14 +92,14 @@ def child(root: str, out: str, tokenizer: str) -> None:
 
 
 def _child_run(root: Path, out: Path, tokenizer: str) -> dict:
-    result = subprocess.run([sys.executable, "-m", "pipelines.benches.mix", str(root), str(out), tokenizer],
-                            capture_output=True, text=True, check=True, cwd=ROOT)
+    result = subprocess.run([sys.executable, "-m", "curate.pipelines.benches.mix", str(root), str(out), tokenizer],
+                            capture_output=True, text=True, check=True)
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
 def _raw(encode, texts) -> tuple[float, int]:
     """Seconds and tokens (+1 EOS per document) of the raw encoder, in the builder's batch size."""
-    from stages.mix import BATCH_DOCS
+    from curate.stages.mix import BATCH_DOCS
 
     t0, tokens = time.perf_counter(), 0
     for i in range(0, len(texts), BATCH_DOCS):
@@ -107,7 +108,7 @@ def _raw(encode, texts) -> tuple[float, int]:
 
 
 def run(docs: int = 1000, tokenizer: str = "gemma3-270m", growth: int = 4, repeats: int = 3) -> dict:
-    from stages.tokenize import load_tokenizer
+    from curate.stages.tokenize import load_tokenizer
 
     with tempfile.TemporaryDirectory(prefix="curate-bench-mix-") as tmp:
         small, big = Path(tmp) / "small", Path(tmp) / "big"
@@ -132,12 +133,14 @@ def run(docs: int = 1000, tokenizer: str = "gemma3-270m", growth: int = 4, repea
         "tokenizer": tokenizer, "documents": docs, "tokens": tokens, "repeats": repeats,
         "raw_encode_batch_tokens_per_s": round(raw_tps), "raw_encode_batch_fast_tokens_per_s": round(fast_tps),
         "mix_build_tokens_per_s": round(build_tps),
-        "all_runs_tokens_per_s": {"encode_batch": [round(x) for x in raw], "encode_batch_fast": [round(x) for x in fast],
+        "all_runs_tokens_per_s": {"encode_batch": [round(x) for x in raw],
+                                  "encode_batch_fast": [round(x) for x in fast],
                                   "mix_build": [round(x) for x in build]},
         "ratio_vs_encode_batch": round(build_tps / raw_tps, 3),
         "ratio_vs_encode_batch_fast": round(build_tps / fast_tps, 3),
         "rss_input_growth": growth, f"tokens_{growth}x": rss_big["tokens"],
-        "peak_rss_mb_1x": round(rss_small["peak_rss_mb"], 1), f"peak_rss_mb_{growth}x": round(rss_big["peak_rss_mb"], 1),
+        "peak_rss_mb_1x": round(rss_small["peak_rss_mb"], 1),
+        f"peak_rss_mb_{growth}x": round(rss_big["peak_rss_mb"], 1),
         "peak_rss_ratio": round(rss_big["peak_rss_mb"] / rss_small["peak_rss_mb"], 3),
         "build_rss_mb_1x": round(rss_small["build_rss_mb"], 1),
         f"build_rss_mb_{growth}x": round(rss_big["build_rss_mb"], 1),

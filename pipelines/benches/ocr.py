@@ -9,12 +9,11 @@ rendered at `dpi` and wrapped into an image-only PDF. Figures:
 nougat runs only with a model (CURATE_NOUGAT_MODEL=folder or hub name).
 """
 import os
-import random
 import time
 
 from datatrove.data import Document, Media, MediaType
 
-from pipelines.benches.pdfs import cer, render_pages, sample_pages, text_pdf, image_pdf
+from curate.pipelines.benches.pdfs import cer, image_pdf, render_pages, sample_pages, text_pdf
 
 GARBLE = str.maketrans({c: chr(0x21 + (ord(c) * 7) % 15) for c in "abcdefghijklmnopqrstuvwxyz"})
 
@@ -42,14 +41,15 @@ def text_layer_figures(pdf: bytes, truth: list[str]) -> dict:
     out["pdfplumber"] = {"pages_per_s": _rate(len(texts), time.perf_counter() - started),
                          "cer": round(sum(cer(t, r) for t, r in zip(texts, truth)) / len(truth), 5)}
     out["chosen"] = "pypdfium2"
-    out["speedup_pypdfium2_over_pdfplumber"] = round(out["pypdfium2"]["pages_per_s"] / out["pdfplumber"]["pages_per_s"], 2)
+    out["speedup_pypdfium2_over_pdfplumber"] = round(
+        out["pypdfium2"]["pages_per_s"] / out["pdfplumber"]["pages_per_s"], 2)
     return out
 
 
 def heuristic_figures(pages: list[list[str]]) -> dict:
     """Text-layer statistics of real pages and of pages whose font map is broken (letters -> symbols)."""
-    from stages.pdf import PdfExtractor
-    from stages.pdf_worker import text_layer_problem, text_stats
+    from curate.stages.pdf import PdfExtractor
+    from curate.stages.pdf_worker import text_layer_problem, text_stats
 
     p = PdfExtractor.Params().model_dump()
     real = [text_stats("\n".join(lines)) for lines in pages]
@@ -74,12 +74,12 @@ def direct_engine(name: str, images: list, options: dict):
         from rapidocr_onnxruntime import RapidOCR
 
         engine = RapidOCR(intra_op_num_threads=1, inter_op_num_threads=1)
-        from stages.ocr.rapidocr import boxes_to_text
+        from curate.stages.ocr.rapidocr import boxes_to_text
 
         return lambda: [boxes_to_text(engine(np.asarray(im.convert("RGB")))[0] or []) for im in images]
     if name == "nougat":
-        from stages.ocr import OcrParams
-        from stages.ocr.nougat import NougatEngine
+        from curate.stages.ocr import OcrParams
+        from curate.stages.ocr.nougat import NougatEngine
 
         engine = NougatEngine(OcrParams(engine="nougat", **options))
         rgb = [im.convert("RGB") for im in images]
@@ -88,7 +88,7 @@ def direct_engine(name: str, images: list, options: dict):
 
 
 def pipeline_run(name: str, scanned: bytes, options: dict):
-    from stages.pdf import PdfExtractor
+    from curate.stages.pdf import PdfExtractor
 
     stage = PdfExtractor(mode="ocr", ocr={"engine": name, "fallback": None, **options}, batch_pages=4)
     stage.worker_client()  # start-up (engine load) is timed separately
@@ -105,7 +105,7 @@ def pipeline_run(name: str, scanned: bytes, options: dict):
 def run(pages: int = 4, dpi: int = 200, engines: tuple[str, ...] = ("tesseract", "rapidocr", "nougat"),
         seed: int = 0) -> dict:
     os.environ.setdefault("OMP_THREAD_LIMIT", "1")  # the same one-thread setting the stage's worker uses
-    from stages.ocr import OcrParams, engine_class
+    from curate.stages.ocr import engine_class
 
     page_lines = sample_pages(pages, seed=seed)
     truth = ["\n".join(lines) for lines in page_lines]

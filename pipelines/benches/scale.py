@@ -23,13 +23,14 @@ from pathlib import Path
 
 import psutil
 
-ROOT = Path(__file__).resolve().parents[2]
-PAGES = ROOT.parent / "shared" / "bench" / "article-extraction" / "html"
+from curate import resources
+
+PAGES = resources.bench_dir("article-extraction") / "html"
 
 
 def default_spec() -> Path:
-    web = ROOT / "manifests" / "pipelines" / "web.yaml"
-    return web if web.exists() else ROOT / "manifests" / "pipelines" / "extract.yaml"
+    web = resources.pipeline_spec("web")
+    return web if web.exists() else resources.pipeline_spec("extract")
 
 
 class TreeSampler(threading.Thread):
@@ -87,11 +88,10 @@ class TreeSampler(threading.Thread):
 
 
 def run_once(spec: Path, pages: Path, workers: int, tasks: int, out: Path) -> dict:
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
-    cmd = [sys.executable, "-m", "pipelines.cli", "run", str(spec), "--input", str(pages), "--output", str(out),
+    cmd = [sys.executable, "-m", "curate", "run", str(spec), "--input", str(pages), "--output", str(out),
            "--tasks", str(tasks), "--workers", str(workers), "--executor", "local", "--json"]
     started = time.perf_counter()
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     sampler = TreeSampler(proc.pid)
     sampler.start()
     stdout, stderr = proc.communicate()
@@ -139,7 +139,7 @@ def bench_spec(spec: Path, start_method: str | None, folder: Path) -> Path:
     quality stage whose model file is missing gets the demo's quality model, trained into `folder`."""
     import yaml
 
-    from pipelines.demo import train_demo_quality_model
+    from curate.pipelines.demo import train_demo_quality_model
 
     data = yaml.safe_load(spec.read_text())
     if start_method:
@@ -185,7 +185,8 @@ def run(spec: str | None = None, pages: str | None = None, tasks: int = 8, worke
     shards = {json.dumps(r.pop("shards"), sort_keys=True) for runs in results.values() for r in runs}
     one, many = (min(runs, key=lambda r: r["stage_seconds"]) for runs in results.values())
     return {"spec": str(spec_path), "pages": str(pages_path), "copies": int(copies), "cpus": os.cpu_count(),
-            "start_method": start_method or "default (fork before any thread, else forkserver)", "repeats": int(repeats),
+            "start_method": start_method or "default (fork before any thread, else forkserver)",
+            "repeats": int(repeats),
             "speedup": round(one["stage_seconds"] / many["stage_seconds"], 2),
             "wall_speedup": round(one["wall_seconds"] / many["wall_seconds"], 2),
             "goal_speedup": 1.7, "same_output": len(shards) == 1, "runs": [one, many],

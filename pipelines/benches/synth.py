@@ -7,19 +7,19 @@ rate on the demo documents (outputs that passed validation / requests).
 """
 import time
 from collections import Counter
-from pathlib import Path
 
 import httpx
 from datatrove.data import Document
 
-from stages.extract import HtmlExtractor
-from stages.schema import is_rejected
-from synth.chunking import chunk_text
-from synth.prompts import prompt_names
-from synth.rewriter import QARewriter
-from synth.server import LocalServer
+from curate import resources
+from curate.stages.extract import HtmlExtractor
+from curate.stages.schema import is_rejected
+from curate.synth.chunking import chunk_text
+from curate.synth.prompts import prompt_names
+from curate.synth.rewriter import QARewriter
+from curate.synth.server import LocalServer
 
-DEMO_HTML = Path(__file__).resolve().parents[2] / "manifests" / "demo" / "html"
+DEMO_HTML = resources.demo_data() / "html"
 
 
 def demo_documents(n: int) -> list[Document]:

@@ -1,8 +1,8 @@
 """`curate report`: one self-contained HTML page showing what a run (or a demo folder of runs) did."""
 from pathlib import Path
 
-from pipelines.report.gather import gather
-from pipelines.report.html import render
+from curate.pipelines.report.gather import gather
+from curate.pipelines.report.html import render
 
 
 def write_report(root: Path, out: Path | None = None) -> Path:

@@ -14,7 +14,7 @@ from pathlib import Path
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from pipelines.spec import stage_folders
+from curate.pipelines.spec import stage_folders
 
 MAX_ROWS = 200_000
 SAMPLES = 3

@@ -8,8 +8,8 @@ lock should an escape ever be missed. Plots are inline SVG; collapsible samples 
 import re
 from collections import Counter
 
-from pipelines.report.gather import DUPLICATE_REASONS, MixData, RunData
-from pipelines.report.svg import esc, hbars, histogram, number
+from curate.pipelines.report.gather import DUPLICATE_REASONS, MixData, RunData
+from curate.pipelines.report.svg import esc, hbars, histogram, number
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"
 STYLE = """
@@ -135,7 +135,8 @@ def sample_block(s: dict) -> str:
     meta = [f"id {s['id']}", f"source {s['source']}", f"{s['chars']} chars"]
     meta += [f"{k} {s[k]}" for k in ("url", "detail", "keeper", "prompt", "parent") if s.get(k) is not None]
     more = " [truncated]" if s["truncated"] else ""
-    return f'<div class="meta">{esc(" | ".join(str(m) for m in meta))}{esc(more)}</div><pre class="doc">{esc(s["text"])}</pre>'
+    return (f'<div class="meta">{esc(" | ".join(str(m) for m in meta))}{esc(more)}</div>'
+            f'<pre class="doc">{esc(s["text"])}</pre>')
 
 
 def samples(run: RunData) -> str:

@@ -8,8 +8,8 @@ from collections.abc import Callable, Iterable
 
 import numpy as np
 
-from stages.dedupe.lsh import band_keys, bucket_edges
-from stages.dedupe.union_find import UnionFind
+from curate.stages.dedupe.lsh import band_keys, bucket_edges
+from curate.stages.dedupe.union_find import UnionFind
 
 
 def lsh_components(sig_batches: Iterable[np.ndarray], bands: int, rows: int) -> np.ndarray:

@@ -9,17 +9,16 @@ import hashlib
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.parquet as pq
 from datatrove.data import DocumentsPipeline
 from datatrove.io import get_datafolder
 from datatrove.pipeline.base import PipelineStep
 
-from stages.base import StageParams, StagePass
-from stages.dedupe.filter import DuplicateFilter
-from stages.dedupe.normalize import words
-from stages.dedupe.work import read_table, task_files, write_dups, write_table
-from stages.schema import is_rejected
-from stages.shards import part_name
+from curate.stages.base import MultiPassStage, StagePass
+from curate.stages.dedupe.filter import DuplicateFilter
+from curate.stages.dedupe.normalize import words
+from curate.stages.dedupe.work import read_table, task_files, write_dups, write_table
+from curate.stages.schema import is_rejected
+from curate.stages.shards import part_name
 
 HASHES = "hashes"
 
@@ -78,32 +77,25 @@ class ExactGroups(PipelineStep):
             sel = sel[size[sel] > 1]
             write_dups(self.work, task_rank, pa.table({
                 "row": table.column("row").to_numpy()[sel - start], "id": [ids[i] for i in sel.tolist()],
-                "duplicate_of": pa.array([None if keeper[i] == i else ids[keeper[i]] for i in sel.tolist()], pa.string()),
+                "duplicate_of": pa.array([None if keeper[i] == i else ids[keeper[i]] for i in sel.tolist()],
+                                         pa.string()),
                 "cluster_size": size[sel].astype(np.int32)}))
             start += len(table)
         self.stat_update("exact_duplicate", value=int(np.sum(keeper != np.arange(len(h)))))
         yield from ()
 
 
-class ExactDeduper(PipelineStep):
-    """The `exact_dedupe` stage."""
+class ExactDeduper(MultiPassStage):
+    """The `exact_dedupe` stage: documents whose normalised text is the same as an earlier one's."""
 
-    Params = StageParams
     PASSES = ("hashes", "groups", "filter")
     name = "exact dedupe"
     type = "🫂 - DEDUP"
 
-    def __init__(self, params: StageParams | None = None, **kwargs):
-        super().__init__()
-        self.params = params if params is not None else StageParams(**kwargs)
-
-    def passes(self, make_reader, make_writer, output: str) -> list[StagePass]:
-        work = f"{output.rstrip('/')}/work"
+    def passes(self, make_reader, make_writer) -> list[StagePass]:
+        work = self.work_folder()
         return [
             StagePass("hashes", [make_reader(), ExactHashes(work)]),
             StagePass("groups", [ExactGroups(work)], tasks=1),
             StagePass("filter", [make_reader(), DuplicateFilter(work, "exact_duplicate"), make_writer()]),
         ]
-
-    def run(self, data, rank: int = 0, world_size: int = 1):
-        raise RuntimeError("exact_dedupe runs as three passes (see passes()); run it through the pipeline runner")

@@ -4,8 +4,8 @@ from datatrove.data import DocumentsPipeline
 from datatrove.io import get_datafolder
 from datatrove.pipeline.base import PipelineStep
 
-from stages.schema import is_rejected, reject
-from stages.shards import part_name
+from curate.stages.schema import is_rejected, reject
+from curate.stages.shards import part_name
 
 
 class DuplicateFilter(PipelineStep):

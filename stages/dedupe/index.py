@@ -14,7 +14,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from datatrove.io import get_datafolder
 
-from stages.dedupe.work import read_table
+from curate.stages.dedupe.work import read_table
 
 
 class IndexMismatch(ValueError):

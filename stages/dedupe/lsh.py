@@ -7,7 +7,7 @@ same (bands, rows), so an index built with datasketch agrees with ours.
 import numpy as np
 from datasketch.lsh import _optimal_param
 
-from stages.dedupe.shingle_hash import _fmix64
+from curate.stages.dedupe.shingle_hash import _fmix64
 
 _Q = np.uint64(0x9E3779B97F4A7C15)
 

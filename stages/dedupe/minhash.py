@@ -19,8 +19,8 @@ import struct
 import numpy as np
 from datasketch import LeanMinHash, MinHash
 
-from stages.dedupe.normalize import normalized_bytes, words
-from stages.dedupe.shingle_hash import ngram_hashes, shingle_hash32
+from curate.stages.dedupe.normalize import normalized_bytes, words
+from curate.stages.dedupe.shingle_hash import ngram_hashes, shingle_hash32
 
 SCHEME = "affine32"
 CHUNK_ELEMENTS = 1 << 19  # permutations x shingles evaluated at once (2 MiB of uint32: stays in cache)

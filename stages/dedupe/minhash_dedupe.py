@@ -19,15 +19,15 @@ from datatrove.io import get_datafolder
 from datatrove.pipeline.base import PipelineStep
 from pydantic import Field
 
-from stages.base import StageParams, StagePass
-from stages.dedupe.clustering import choose_keepers, lsh_components, shingle_jaccard, verify_components
-from stages.dedupe.filter import DuplicateFilter
-from stages.dedupe.index import MinHashIndex, sig_array, sig_matrix
-from stages.dedupe.lsh import lsh_params
-from stages.dedupe.minhash import SCHEME, MinHasher
-from stages.dedupe.work import read_table, task_files, write_dups, write_table
-from stages.schema import is_rejected
-from stages.shards import part_name
+from curate.stages.base import MultiPassStage, StageParams, StagePass
+from curate.stages.dedupe.clustering import choose_keepers, lsh_components, shingle_jaccard, verify_components
+from curate.stages.dedupe.filter import DuplicateFilter
+from curate.stages.dedupe.index import MinHashIndex, sig_array, sig_matrix
+from curate.stages.dedupe.lsh import lsh_params
+from curate.stages.dedupe.minhash import SCHEME, MinHasher
+from curate.stages.dedupe.work import read_table, task_files, write_dups
+from curate.stages.schema import is_rejected
+from curate.stages.shards import part_name
 
 SIGS = "sigs"
 
@@ -38,7 +38,8 @@ class MinHashParams(StageParams):
     ngram: int = Field(5, ge=1, description="Words per shingle")
     seed: int = Field(1, description="Seed of datasketch's permutations")
     hashfunc: Literal["poly", "sha1"] = Field("poly", description="Shingle hash: 'poly' (vectorised, "
-                                              "stages.dedupe.shingle_hash.shingle_hash32) or 'sha1' (datasketch's default)")
+                                              "stages.dedupe.shingle_hash.shingle_hash32) or 'sha1' "
+                                              "(datasketch's default)")
     bands: int | None = Field(None, description="LSH bands (default: datasketch's optimum for threshold)")
     rows: int | None = Field(None, description="Rows per band (default: datasketch's optimum)")
     false_positive_weight: float | None = Field(
@@ -249,25 +250,18 @@ def _string_ranks(values: list[str]) -> np.ndarray:
     return ranks
 
 
-class MinHashDeduper(PipelineStep):
-    """The `minhash_dedupe` stage: see the module docstring for its three passes."""
+class MinHashDeduper(MultiPassStage):
+    """The `minhash_dedupe` stage: near-duplicates by MinHash LSH (see the module docstring for its passes)."""
 
     Params = MinHashParams
     PASSES = ("signatures", "clusters", "filter")
     name = "minhash dedupe"
     type = "🫂 - DEDUP"
 
-    def __init__(self, params: MinHashParams | None = None, **kwargs):
-        super().__init__()
-        self.params = params if params is not None else MinHashParams(**kwargs)
-
-    def passes(self, make_reader, make_writer, output: str) -> list[StagePass]:
-        work = f"{output.rstrip('/')}/work"
+    def passes(self, make_reader, make_writer) -> list[StagePass]:
+        work = self.work_folder()
         return [
             StagePass("signatures", [make_reader(), MinHashSignatures(self.params, work)]),
             StagePass("clusters", [MinHashClusters(self.params, work)], tasks=1),
             StagePass("filter", [make_reader(), DuplicateFilter(work, "near_duplicate"), make_writer()]),
         ]
-
-    def run(self, data, rank: int = 0, world_size: int = 1):
-        raise RuntimeError("minhash_dedupe runs as three passes (see passes()); run it through the pipeline runner")

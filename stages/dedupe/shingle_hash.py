@@ -87,7 +87,7 @@ def ngram_hashes(encoded: list[bytes], n: int) -> tuple[np.ndarray, np.ndarray]:
     word_off = np.append(np.searchsorted(starts, text_starts), len(starts))  # first word of each text
     counts = np.diff(word_off)
     doc = np.repeat(np.arange(len(texts)), counts)
-    out, sizes = [], np.zeros(len(texts), np.int64)
+    sizes = np.zeros(len(texts), np.int64)
     with np.errstate(over="ignore"):
         full = combine(wh, n) if len(wh) >= n else np.zeros(0, np.uint32)
         # a shingle is valid when its first and last word belong to the same text

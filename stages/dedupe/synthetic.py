@@ -8,7 +8,7 @@ header and footer (the trap that fools naive dedup).
 """
 import numpy as np
 
-from stages.dedupe.minhash import shingles
+from curate.stages.dedupe.minhash import shingles
 
 _SYLLABLES = [c + v for c in "bcdfghjklmnprstvwz" for v in ("a", "e", "i", "o", "u", "ai", "ou")]
 

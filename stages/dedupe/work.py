@@ -9,7 +9,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from datatrove.io import get_datafolder
 
-from stages.shards import part_name
+from curate.stages.shards import part_name
 
 DUPS_SCHEMA = pa.schema([pa.field("row", pa.int64()), pa.field("id", pa.string()),
                          pa.field("duplicate_of", pa.string()), pa.field("cluster_size", pa.int32())])

@@ -1,18 +1,18 @@
 """OCR backends behind one interface: `engine.ocr(images) -> texts`, one text per page image.
 
 A backend is a module here with a class implementing `OcrEngine`; YAML names it by the
-short name in `ENGINES`. Backends import their library lazily, so choosing `tesseract`
-never imports torch.
+short name in `ENGINES` (or one a package registers in the `curate.ocr_engines` entry point
+group). Backends import their library lazily, so choosing `tesseract` never imports torch.
 """
-import importlib
-
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-ENGINES: dict[str, str] = {
-    "tesseract": "stages.ocr.tesseract:TesseractEngine",
-    "rapidocr": "stages.ocr.rapidocr:RapidOcrEngine",
-    "nougat": "stages.ocr.nougat:NougatEngine",
-}
+from curate.registry import Registry, UnknownName
+
+ENGINES = Registry("OCR engine", "curate.ocr_engines", {
+    "tesseract": "curate.stages.ocr.tesseract:TesseractEngine",
+    "rapidocr": "curate.stages.ocr.rapidocr:RapidOcrEngine",
+    "nougat": "curate.stages.ocr.nougat:NougatEngine",
+})
 
 
 class OcrParams(BaseModel):
@@ -20,7 +20,7 @@ class OcrParams(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    engine: str = Field("tesseract", description=f"One of: {', '.join(ENGINES)}")
+    engine: str = Field("tesseract", description=f"One of: {', '.join(ENGINES.builtins)}")
     fallback: str | None = Field("rapidocr", description="Engine used when `engine` is not installed (null: none)")
     dpi: int = Field(200, ge=36, le=1200, description="Render resolution of pages sent to OCR")
     lang: str = Field("eng", description="Tesseract language(s), e.g. eng+deu")
@@ -31,10 +31,11 @@ class OcrParams(BaseModel):
 
     @model_validator(mode="after")
     def _check(self):
-        if self.engine not in ENGINES:
-            raise ValueError(f"unknown OCR engine '{self.engine}'; choose one of: {', '.join(ENGINES)}")
-        if self.fallback is not None and self.fallback not in ENGINES:
-            raise ValueError(f"unknown fallback engine '{self.fallback}'; choose one of: {', '.join(ENGINES)}")
+        for engine in filter(None, (self.engine, self.fallback)):
+            try:
+                ENGINES.target(engine)
+            except UnknownName as e:
+                raise ValueError(str(e)) from None
         if self.engine == "nougat" and not self.model:
             raise ValueError("ocr.model is required for nougat: a local model folder or a hub name")
         return self
@@ -58,10 +59,7 @@ class OcrEngine:
 
 
 def engine_class(name: str) -> type[OcrEngine]:
-    if name not in ENGINES:
-        raise KeyError(f"unknown OCR engine '{name}'; choose one of: {', '.join(ENGINES)}")
-    module, cls = ENGINES[name].split(":")
-    return getattr(importlib.import_module(module), cls)
+    return ENGINES.load(name)
 
 
 def make_engine(params: OcrParams, timeout: float = 0) -> OcrEngine:

@@ -5,8 +5,8 @@ local folder or hub name the user configures (`ocr.model`); nothing is fetched
 unless the user named a hub model and allowed the network. Output is Nougat's
 markdown with LaTeX math; `stages.ocr.nougat_text` cuts repetition loops and joins pages.
 """
-from stages.ocr import OcrEngine
-from stages.ocr.nougat_text import clean_page
+from curate.stages.ocr import OcrEngine
+from curate.stages.ocr.nougat_text import clean_page
 
 
 class NougatEngine(OcrEngine):

@@ -4,7 +4,7 @@ It returns text boxes, not a page: we rebuild lines by grouping boxes whose vert
 centres are close, left to right. Its English recognizer tends to drop spaces between
 words, so its CER is clearly worse than Tesseract's (see `curate bench ocr`).
 """
-from stages.ocr import OcrEngine
+from curate.stages.ocr import OcrEngine
 
 
 class RapidOcrEngine(OcrEngine):

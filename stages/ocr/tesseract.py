@@ -6,7 +6,7 @@ Tesseract's own OpenMP threads only fight each other.
 """
 import shutil
 
-from stages.ocr import OcrEngine
+from curate.stages.ocr import OcrEngine
 
 
 class TesseractEngine(OcrEngine):
