@@ -33,7 +33,7 @@ def plan_recipe(recipe, recipe_path: Path | None, root: Path | None, tok=None, i
     return plan_mix(recipe, leaves(recipe, resolve_root(recipe, recipe_path, root)), tok, info)
 
 
-def build_recipe(recipe, recipe_path: Path | None, root: Path | None, output: Path, workers: int = 1,
+def build_recipe(recipe, recipe_path: Path | None, root: Path | None, output: str | Path, workers: int = 1,
                  tok=None, info=None, say=None) -> dict:
     from curate.stages.mix import MixBuilder
     from curate.stages.tokenize import load_tokenizer
@@ -113,7 +113,7 @@ def plan(recipe: Path, root: Path | None = typer.Option(None, "--root", help=ROO
 
 
 @mix_app.command()
-def build(recipe: Path, output: Path = typer.Option(..., "--output", help="Folder for the mix"),
+def build(recipe: Path, output: str = typer.Option(..., "--output", help="Folder or fsspec URL for the mix"),
           root: Path | None = typer.Option(None, "--root", help=ROOT_HELP),
           workers: int = typer.Option(1, help="Tokenizer processes (1: in-process, the encoder uses all cores)"),
           as_json: bool = typer.Option(False, "--json", help="Print the mix manifest as JSON")):

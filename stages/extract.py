@@ -84,6 +84,7 @@ class HtmlExtractor(DocumentStage):
     """Main text, title, date and language hint of an HTML page."""
 
     name = "html extract"
+    _sandbox = None  # the extraction child process (setup(), with `sandbox: true`)
 
     class Params(StageParams):
         favor_precision: bool = True
@@ -120,9 +121,8 @@ class HtmlExtractor(DocumentStage):
             return "error", f"{type(e).__name__}: {e}"[:500]
         return "ok", {key: getattr(result, key, None) for key in RESULT_FIELDS} if result else {}
 
-    def run(self, data, rank: int = 0, world_size: int = 1):
+    def setup(self) -> None:
         self._sandbox = self.sandbox() if self.params.sandbox else None
-        yield from super().run(data, rank, world_size)
 
     def sandbox(self):
         """This process's extraction child for these parameters: started on first use and kept, so
@@ -150,7 +150,7 @@ class HtmlExtractor(DocumentStage):
         crawled = str(doc.metadata.get("warc_date") or "")[:10] or None
         args = (doc.text, doc.metadata.get("url"), crawled)
         try:
-            if getattr(self, "_sandbox", None) is not None:
+            if self._sandbox is not None:
                 status, fields = self.extract_in_sandbox(args)
             else:
                 with time_limit(self.params.timeout):

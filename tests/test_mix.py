@@ -10,7 +10,7 @@ import pyarrow.parquet as pq
 import pytest
 import yaml
 
-from stages.schema import SHARD_SCHEMA
+from curate.stages.schema import SHARD_SCHEMA
 
 WORDS = ("data model token train web page text learn quality source mix window pack shard seed "
          "the of and to in is for on with as by at from this that it be are was").split()
@@ -234,9 +234,36 @@ def test_midtrain_truncate_counts_waste(curate, tmp_path, tokenizer_file, runs):
     assert sum(1 for s in seqs for t in s if t != 0) == m["total_tokens"]["realized"]
 
 
+@pytest.mark.parametrize("phase", ["pretrain", "midtrain"])
+def test_build_into_fsspec_url_matches_local(tmp_path, tokenizer_file, runs, phase):
+    """`output` may be an fsspec URL: a `memory://` mix holds the same files, byte for byte, as a local one."""
+    import fsspec
+
+    from curate.pipelines.mix_cli import build_recipe
+    from curate.pipelines.mix_recipe import load_recipe
+
+    path = recipe(tmp_path, tokenizer_file, name=f"fs_{phase}", phase=phase, total_tokens=6000)
+    r = load_recipe(path)
+    local, url, fs = tmp_path / "local", f"memory://curate-test-mix-{phase}", fsspec.filesystem("memory")
+    try:
+        m_local = build_recipe(r, path, runs, local)
+        m_url = build_recipe(r, path, runs, url)
+        names = sorted(p.relative_to(local).as_posix() for p in local.rglob("*") if p.is_file())
+        assert sorted(p.split(f"curate-test-mix-{phase}/", 1)[1] for p in fs.find(url)) == names
+        assert "mix_manifest.json" in names and "documents.parquet" in names
+        for name in names:
+            if name != "mix_manifest.json":  # it holds the build time
+                assert fs.cat(f"{url}/{name}") == (local / name).read_bytes(), name
+        assert json.loads(fs.cat(f"{url}/mix_manifest.json")) == m_url
+        m_local.pop("seconds"), m_url.pop("seconds")
+        assert m_url == m_local
+    finally:
+        if fs.exists(url):
+            fs.rm(url, recursive=True)
+
 def test_demo_mixes_from_runs(runs):
     """The shipped recipes build from a demo folder; leaves without data are dropped, the total fitted."""
-    from pipelines.mix_cli import build_demo_mixes
+    from curate.pipelines.mix_cli import build_demo_mixes
 
     said = []
     built = build_demo_mixes(runs, say=said.append)
@@ -260,7 +287,8 @@ def test_hub_tokenizer_offline_is_a_clear_error(curate, tmp_path, runs):
 
 def test_mix_schema_file_is_current_and_examples_load():
     from conftest import ROOT
-    from pipelines.mix_recipe import json_schema, load_recipe
+
+    from curate.pipelines.mix_recipe import json_schema, load_recipe
 
     on_disk = json.loads((ROOT / "manifests/schema/mix.schema.json").read_text())
     assert on_disk == json.loads(json.dumps(json_schema())), "run `curate schema`"
@@ -271,7 +299,8 @@ def test_mix_schema_file_is_current_and_examples_load():
 def test_run_leaf_reads_the_last_stage_in_spec_order(curate, tmp_path):
     """`run: NAME` takes the run's final stage even when stage names sort in another order."""
     from conftest import ROOT
-    from pipelines.mix_recipe import MixRecipe, leaves
+
+    from curate.pipelines.mix_recipe import MixRecipe, leaves
 
     spec = tmp_path / "spec.yaml"
     spec.write_text(yaml.safe_dump({

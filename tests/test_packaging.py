@@ -2,6 +2,7 @@
 no import cycles."""
 import ast
 import os
+import shutil
 import subprocess
 import sys
 import tomllib
@@ -83,8 +84,11 @@ def wheel_venv(tmp_path_factory):
     """A fresh venv with curate installed from a built wheel (not editable); its dependencies come from
     this interpreter's site-packages, so nothing is downloaded."""
     work = tmp_path_factory.mktemp("wheel")
+    source = work / "source"  # a clean copy: setuptools builds in the tree and leaves build/ behind
+    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(".git", "build", "*.egg-info", "__pycache__",
+                                                                "runs", ".pytest_cache"))
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w",
-                    str(work / "dist"), str(ROOT)], check=True, capture_output=True, timeout=600)
+                    str(work / "dist"), str(source)], check=True, capture_output=True, timeout=600)
     wheel, = (work / "dist").glob("curate-*.whl")
     venv = work / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], check=True, timeout=300)

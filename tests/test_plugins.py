@@ -110,3 +110,19 @@ def test_a_stage_name_that_is_no_stage_is_a_config_error(plugin_path, tmp_path):
     shout_unregistered = run_curate("validate", write_spec(tmp_path / "s.yaml", [{"shout": {}}], tmp_path / "s"),
                                     check=False)
     assert shout_unregistered.returncode == 2 and "curate.stages" in shout_unregistered.stderr
+
+
+def test_the_python_api_runs_a_spec_and_raises_config_errors(tmp_path):
+    import curate
+
+    assert {"run", "load_spec", "dag_from_spec", "Stage", "DocumentStage", "MultiPassStage", "StageParams",
+            "CurateError"} <= set(dir(curate))
+    spec = ROOT / "manifests" / "pipelines" / "extract.yaml"
+    assert curate.load_spec(spec, {"stages.extract.timeout": 7}).stages[0].params.timeout == 7
+    manifest = curate.run(spec, input=str(PAGES), output=str(tmp_path / "run"),
+                          overrides={"stages.extract.sandbox": False})
+    assert manifest["status"] == "ok" and manifest["stages"]["extract"]["in"] == len(list(PAGES.glob("*.html")))
+    with pytest.raises(curate.ConfigError, match="no such file or folder"):
+        curate.run(spec, input=str(tmp_path / "missing"), output=str(tmp_path / "run2"))
+    with pytest.raises(curate.ConfigError, match="unknown key"):
+        curate.load_spec(spec, {"stages.extract.favour_precision": True})

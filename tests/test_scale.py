@@ -243,6 +243,7 @@ def test_airflow_dag_from_spec_runs_with_dags_test(curate, tmp_path):
 
 def test_airflow_dag_has_one_task_per_stage_in_order(tmp_path):
     pytest.importorskip("airflow")
+    from curate.errors import ConfigError
     from curate.pipelines.airflow import dag_from_spec
 
     spec = write_spec(tmp_path / "spec.yaml", tmp_path / "pages", tmp_path / "run", {"type": "local"}, two_stages=True)
@@ -252,7 +253,7 @@ def test_airflow_dag_has_one_task_per_stage_in_order(tmp_path):
     assert dag.get_task("manifest").upstream_task_ids == {"01_extract2"}
     assert all(t.retries >= 1 for t in dag.tasks)
     slurm = write_spec(tmp_path / "slurm.yaml", tmp_path / "pages", tmp_path / "run", {"type": "slurm"})
-    with pytest.raises(ValueError, match="Airflow tasks run stages themselves"):
+    with pytest.raises(ConfigError, match="Airflow tasks run stages themselves"):
         dag_from_spec(slurm)
 
 

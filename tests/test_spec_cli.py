@@ -2,6 +2,7 @@
 import json
 
 import pyarrow.parquet as pq
+import yaml
 from conftest import ROOT
 
 SPEC = ROOT / "manifests/pipelines/extract.yaml"
@@ -106,3 +107,16 @@ def test_set_into_a_malformed_stage_entry_is_a_clear_error(curate, tmp_path):
     result = curate("validate", spec, "--set", "stages.0.timeout=5", check=False)
     assert result.returncode == 2 and "stages.0 is not a one-key mapping" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_errors_print_rich_markup_in_data_literally(curate, tmp_path):
+    """A key like `[bold]x` in a spec or recipe shows as typed in the error (rich markup escaped)."""
+    spec = yaml.safe_load(SPEC.read_text())
+    spec["input"]["[bold]colour"] = 1
+    (tmp_path / "spec.yaml").write_text(yaml.safe_dump(spec))
+    recipe = yaml.safe_load((ROOT / "manifests/mixes/pretrain.yaml").read_text())
+    recipe["[bold]sourcez"] = 1
+    (tmp_path / "mix.yaml").write_text(yaml.safe_dump(recipe))
+    for args in (("validate", tmp_path / "spec.yaml"), ("mix", "validate", tmp_path / "mix.yaml")):
+        result = curate(*args, check=False)
+        assert result.returncode == 2 and "[bold]" in result.stderr and "unknown key" in result.stderr, result.stderr
