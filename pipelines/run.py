@@ -9,6 +9,7 @@ or a Slurm job can run exactly one stage (`run_stage`). Submitting a whole spec 
 import json
 import threading
 import time
+from contextlib import contextmanager
 
 from datatrove.io import get_datafolder
 from datatrove.pipeline.base import PipelineStep
@@ -18,6 +19,7 @@ from curate.pipelines.executors import make_executor
 from curate.pipelines.executors.local import local_pool
 from curate.pipelines.inputs import input_location, input_reader
 from curate.pipelines.layout import StageRun
+from curate.pipelines.lock import run_folder_lock
 from curate.pipelines.manifest import write_manifest
 from curate.pipelines.spec import PipelineSpec
 from curate.stages.base import Stage, StagePass
@@ -92,11 +94,14 @@ class RunConflict(ConfigError):
 
 
 def resume_key(spec: PipelineSpec) -> dict:
-    """What must match for finished tasks in a run folder to be reused: all but workers and the folder itself."""
+    """What must match for finished tasks in a run folder to be reused: all but workers and the folder itself.
+
+    As JSON reads it back (mapping keys are strings: `{5: 0.2}` in a spec is `{"5": 0.2}` in the file), so
+    the same spec always matches its own record."""
     key = spec.to_yaml_dict()
     key.pop("output", None)
     key["executor"] = {k: v for k, v in key["executor"].items() if k != "workers"}
-    return key
+    return json.loads(json.dumps(key, sort_keys=True, default=str))
 
 
 def claim_output(spec: PipelineSpec) -> None:
@@ -115,10 +120,14 @@ def claim_output(spec: PipelineSpec) -> None:
         json.dump(key, f, indent=2, sort_keys=True)
 
 
-def prepare_output(spec: PipelineSpec) -> None:
-    """Checks before anything is written: the input exists (InputError), the folder is ours (RunConflict)."""
+@contextmanager
+def own_output(spec: PipelineSpec):
+    """The run folder, checked and held for this run: the input exists (InputError, before anything is
+    written), no other run is writing into it (FolderInUse), it holds no run of another spec (RunConflict)."""
     input_location(spec.input.path, spec.input.glob)
-    claim_output(spec)
+    with run_folder_lock(spec.output):
+        claim_output(spec)
+        yield
 
 
 def run_pipeline(spec: PipelineSpec, on_stage=None, on_progress=None) -> dict:
@@ -131,7 +140,11 @@ def run_pipeline(spec: PipelineSpec, on_stage=None, on_progress=None) -> dict:
     if spec.executor.type == "slurm":
         raise ConfigError("run_pipeline runs stages here; a Slurm spec is submitted by "
                           "curate.pipelines.slurm.submit_pipeline (or launch)")
-    prepare_output(spec)
+    with own_output(spec):
+        return _run_stages(spec, on_stage, on_progress)
+
+
+def _run_stages(spec: PipelineSpec, on_stage, on_progress) -> dict:
     timings = {}
     with local_pool(spec):  # one set of worker processes for every stage
         for index, stage in enumerate(spec.stages):

@@ -12,10 +12,10 @@ import sys
 from datatrove.executor.slurm import launch_slurm_job
 from datatrove.io import get_datafolder
 
-from curate.pipelines.executors.slurm import slurm_chain
+from curate.pipelines.executors.slurm import sbatch_line, slurm_chain
 from curate.pipelines.layout import StageRun
 from curate.pipelines.manifest import write_manifest
-from curate.pipelines.run import prepare_output, run_stage
+from curate.pipelines.run import own_output, run_stage
 from curate.pipelines.spec import PipelineSpec
 from curate.pipelines.status import save_spec
 
@@ -28,15 +28,19 @@ def manifest_script(last, spec: PipelineSpec) -> str:
     log = f"{output}/logs/manifest_%j.out"
     args.update({"job-name": f"curate.{spec.name}.manifest", "cpus-per-task": 1, "mem-per-cpu": "2G",
                  "output": log, "error": log})
-    env = last.env_command or (f"source {last.venv_path}" if last.venv_path else "")
-    lines = ["#!/bin/bash", *(f"#SBATCH --{key}={value}" for key, value in args.items()), env, "set -xe",
+    env = last.env_command or (f"source {shlex.quote(last.venv_path)}" if last.venv_path else "")
+    lines = ["#!/bin/bash", *(sbatch_line(key, value) for key, value in args.items()), env, "set -xe",
              f"{shlex.quote(sys.executable)} -m curate manifest {shlex.quote(output)}"]
     return "\n".join(line for line in lines if line) + "\n"
 
 
 def submit_pipeline(spec: PipelineSpec, on_stage=None) -> dict:
     """Submit every stage chained with `depends`, then the manifest job; returns the job ids."""
-    prepare_output(spec)
+    with own_output(spec):
+        return _submit(spec, on_stage)
+
+
+def _submit(spec: PipelineSpec, on_stage) -> dict:
     save_spec(spec)
     jobs = {}
     with slurm_chain() as chain:

@@ -8,8 +8,10 @@ from contextlib import contextmanager
 
 import trafilatura
 from datatrove.data import Document
+from datatrove.pipeline.extractors.base import ExtractorSandbox
 from pydantic import Field
 
+from curate.processes import die_with_parent
 from curate.stages.base import DocumentStage, StageParams
 from curate.stages.schema import reject
 
@@ -42,6 +44,15 @@ def _close_sandboxes() -> None:
     for sandbox in _SANDBOXES.values():
         sandbox._cleanup_process()
     _SANDBOXES.clear()
+
+
+class Sandbox(ExtractorSandbox):
+    """datatrove's extraction child, which here dies with the process that started it: a pool worker
+    terminated after another task failed, or killed, must not leave it running."""
+
+    def _worker(self, conn, extract_fn):
+        die_with_parent()
+        super()._worker(conn, extract_fn)
 
 
 WARMUP_PAGE = "<html><body><article><p>A short page that loads trafilatura's code paths.</p></article></body></html>"
@@ -127,13 +138,11 @@ class HtmlExtractor(DocumentStage):
     def sandbox(self):
         """This process's extraction child for these parameters: started on first use and kept, so
         one child serves every task a pool worker runs (and its trafilatura stays warm)."""
-        from datatrove.pipeline.extractors.base import ExtractorSandbox
-
         key = (type(self).__qualname__, self.params.model_dump_json())
         if not _SANDBOXES:  # runs before multiprocessing terminates and joins children at exit
             multiprocessing.util.Finalize(None, _close_sandboxes, exitpriority=10)
         if key not in _SANDBOXES:
-            _SANDBOXES[key] = ExtractorSandbox(timeout=self.params.timeout, warmup_text=(WARMUP_PAGE, None, None))
+            _SANDBOXES[key] = Sandbox(timeout=self.params.timeout, warmup_text=(WARMUP_PAGE, None, None))
         return _SANDBOXES[key]
 
     def extract_in_sandbox(self, args: tuple) -> tuple[str, dict]:

@@ -9,10 +9,10 @@ from curate.errors import ConfigError
 from curate.pipelines.executors import datatrove_internals  # noqa: F401  (installs the quiet logging)
 from curate.pipelines.executors.local import LocalExecutor
 from curate.pipelines.executors.ray import RAY_INIT_KEYS, CheckedRayExecutor, ensure_ray
-from curate.pipelines.executors.slurm import SLURM_REQUIRED, SlurmPipelineExecutor, make_slurm_executor
+from curate.pipelines.executors.slurm import SLURM_REQUIRED, QuotedSlurmExecutor, make_slurm_executor
 from curate.pipelines.spec import ExecutorSpec
 
-EXECUTORS = {"local": LocalExecutor, "ray": CheckedRayExecutor, "slurm": SlurmPipelineExecutor}
+EXECUTORS = {"local": LocalExecutor, "ray": CheckedRayExecutor, "slurm": QuotedSlurmExecutor}
 RESERVED = {"self", "pipeline", "logging_dir", "depends", "tasks", "workers"}  # set from the spec itself
 
 

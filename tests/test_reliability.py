@@ -1,0 +1,228 @@
+"""Every shipped spec and mix recipe re-runs and resumes to identical output; a failed task ends the run
+without a hang or an orphan process; one run per folder; no spec value becomes shell or Python code."""
+import ast
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+import yaml
+from conftest import BENCH_PAGES, ROOT, run_curate
+from test_mix import runs, tokenizer_file  # noqa: F401  (fixtures: small runs a recipe reads, a BPE tokenizer)
+from test_scale import fake_slurm
+
+DEMO = ROOT / "manifests" / "demo"
+SPECS = ROOT / "manifests" / "pipelines"
+MIXES = ROOT / "manifests" / "mixes"
+
+
+@pytest.fixture(scope="module")
+def inputs(tmp_path_factory) -> dict:
+    """What each shipped spec runs on here (`--set` overrides): small, offline, real components."""
+    work = tmp_path_factory.mktemp("inputs")
+    model = work / "quality.bin"
+    run_curate("quality", "train", "--positive", DEMO / "quality" / "positive.jsonl", "--negative",
+               DEMO / "quality" / "negative.jsonl", "--out", model, "--holdout", "0.2", "--dim", "16",
+               "--bucket", "20000")
+    pages = sorted((DEMO / "html").glob("*.html"))
+    dump = work / "dump"
+    dump.mkdir()
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    pq.write_table(pa.table({"id": [p.stem for p in pages], "text": [p.read_text() for p in pages]}),
+                   dump / "pages.parquet")
+    docs = work / "docs.jsonl"
+    docs.write_text(json.dumps({"id": "tram", "text": (DEMO / "html" / "tram-reopening.html").read_text()}) + "\n")
+    return {
+        "extract": {"input.path": DEMO / "html"},
+        "web": {"input.path": DEMO / "html", "stages.quality.model": model, "executor.tasks": 2},
+        "pdf": {"input.path": DEMO / "pdf"},
+        "dedupe": {"input.path": dump},
+        "synth": {"input.path": docs, "input.format": "jsonl", "stages.qa_rewrite.prompts": "[qa_factual]",
+                  "stages.qa_rewrite.max_tokens": 16},
+    }
+
+
+def run_args(spec: str, sets: dict, out: Path) -> list:
+    args = ["run", SPECS / f"{spec}.yaml", "--output", out, "--json"]
+    for key, value in sets.items():
+        args += ["--set", f"{key}={value}"]
+    return args
+
+
+def run_files(out: Path) -> dict[str, str]:
+    """Every data file of a run or mix folder (not logs, not the manifests, which hold timings) -> its hash."""
+    import hashlib
+
+    return {str(p.relative_to(out)): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(out.rglob("*"))
+            if p.is_file() and p.parts[len(out.parts)] != "logs"
+            and p.name not in ("manifest.json", "mix_manifest.json")}
+
+
+@pytest.fixture(scope="module")
+def references(inputs, tmp_path_factory) -> dict:
+    """One clean run of every shipped spec: {spec: run folder}."""
+    root = tmp_path_factory.mktemp("clean")
+    out = {}
+    for spec, sets in inputs.items():
+        out[spec] = root / spec
+        run_curate(*run_args(spec, sets, out[spec]))
+    return out
+
+
+def test_every_shipped_spec_has_a_test_input(inputs):
+    assert {p.stem for p in SPECS.glob("*.yaml")} == set(inputs), "add the new spec's input to `inputs`"
+
+
+@pytest.mark.parametrize("spec", sorted(p.stem for p in SPECS.glob("*.yaml")))
+def test_the_same_command_again_resumes_and_changes_nothing(spec, inputs, references):
+    """web.yaml could not be re-run at all: its int-keyed heuristics settings came back from JSON as strings."""
+    before = run_files(references[spec])
+    again = run_curate(*run_args(spec, inputs[spec], references[spec]), check=False)
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert json.loads(again.stdout)["status"] == "ok"
+    assert run_files(references[spec]) == before and before
+
+
+def kill_when(cmd: list, marker: Path, timeout: float = 300) -> None:
+    """Start `curate ARGS`, SIGKILL its whole process group once `marker` (a folder) has an entry."""
+    proc = subprocess.Popen([sys.executable, "-m", "curate", *map(str, cmd)], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.monotonic() + timeout
+    while not (marker.is_dir() and any(marker.iterdir())) and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.005)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+
+
+@pytest.mark.parametrize("point", ["extract", "quality", "minhash_dedupe/signatures"])
+def test_web_killed_at_a_stage_resumes_byte_identical(point, inputs, references, tmp_path):
+    out = tmp_path / "run"
+    kill_when(run_args("web", inputs["web"], out), out / "logs" / point / "completions")
+    assert not (out / "manifest.json").exists(), f"the kill at {point} landed after the run ended"
+    result = run_curate(*run_args("web", inputs["web"], out))
+    assert json.loads(result.stdout)["status"] == "ok"
+    files = run_files(out)
+    assert files == run_files(references["web"])
+    assert not [name for name in files if "/.tmp-" in f"/{name}"]
+
+
+def shipped_recipe(name: str, tokenizer: Path, folder: Path) -> Path:
+    """A shipped recipe with this test's tokenizer and a token budget the small runs can serve."""
+    text = (MIXES / f"{name}.yaml").read_text().replace("n_tokens >= 1024", "n_tokens >= 100")
+    data = yaml.safe_load(text)
+    data.update(tokenizer=str(tokenizer), total_tokens=6000, seq_len=64)
+    if "midtrain" in data:
+        data["midtrain"]["long_min_tokens"] = 100
+    path = folder / f"{name}.yaml"
+    path.write_text(yaml.safe_dump(data))
+    return path
+
+
+@pytest.mark.parametrize("name", sorted(p.stem for p in MIXES.glob("*.yaml")))
+def test_mix_rebuild_and_killed_rebuild_give_the_same_mix(name, runs, tokenizer_file, tmp_path):  # noqa: F811
+    recipe = shipped_recipe(name, tokenizer_file, tmp_path)
+    clean, rebuilt = tmp_path / "clean", tmp_path / "rebuilt"
+    args = ["mix", "build", recipe, "--root", runs, "--json"]
+    run_curate(*args, "--output", clean)
+    run_curate(*args, "--output", rebuilt)
+    reference = run_files(rebuilt)
+    # a rebuild over the finished mix, killed once it is writing: never an old manifest beside new files
+    kill_when([*args, "--output", rebuilt], rebuilt / ".work")
+    manifest = rebuilt / "mix_manifest.json"
+    if manifest.exists():
+        for entry in json.loads(manifest.read_text()).get("files", []):
+            assert run_files(rebuilt).get(entry["path"]) == entry["sha256"], "manifest does not match its files"
+    run_curate(*args, "--output", rebuilt)
+    assert run_files(rebuilt) == reference == run_files(clean)
+
+
+def curate_processes(needle: str) -> list:
+    return [p for p in psutil.process_iter(["cmdline"]) if needle in " ".join(p.info["cmdline"] or [])]
+
+
+def test_a_failed_task_with_sandbox_and_two_workers_exits_without_orphans(tmp_path):
+    """The extraction child of a pool worker outlived it and held the output pipes: the caller hung."""
+    spec = tmp_path / "failing.yaml"
+    spec.write_text(yaml.safe_dump({
+        "name": "failing", "input": {"path": str(DEMO / "html")}, "output": str(tmp_path / "run"),
+        "executor": {"tasks": 2, "workers": 2},
+        "stages": [{"extract": {"sandbox": True}}, {"quality": {"model": str(tmp_path / "no-such-model.bin")}}]}))
+    result = subprocess.run([sys.executable, "-m", "curate", "run", str(spec)], capture_output=True, text=True,
+                            timeout=180)  # a hang fails here: orphans keep stdout open
+    assert result.returncode == 1 and "run failed" in result.stderr and "no-such-model.bin" in result.stderr
+    deadline = time.monotonic() + 30
+    while curate_processes(str(spec)) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not curate_processes(str(spec)), "processes of the run are still alive"
+
+
+def test_a_second_run_into_a_busy_folder_is_refused(tmp_path):
+    out = tmp_path / "run"
+    first = subprocess.Popen([sys.executable, "-m", "curate", "run", str(SPECS / "extract.yaml"), "--input",
+                              str(BENCH_PAGES), "--output", str(out), "--set", "stages.extract.sandbox=false"],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 120
+        while not (out / "logs" / "extract" / "progress").exists() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        second = run_curate("run", SPECS / "extract.yaml", "--input", BENCH_PAGES, "--output", out, "--set",
+                            "stages.extract.sandbox=false", check=False)
+        assert second.returncode == 2 and "in use by another curate run" in second.stderr, second.stderr[-2000:]
+        assert first.wait(timeout=300) == 0
+    finally:
+        first.kill()
+    assert json.loads((out / "manifest.json").read_text())["status"] == "ok"
+
+
+HOSTILE = "x$(touch PWNED1)`touch PWNED2`;touch PWNED3"
+
+
+def test_hostile_spec_values_never_run_in_slurm_scripts(tmp_path):
+    pages = tmp_path / "pages"
+    pages.mkdir()
+    (pages / "a.html").write_text((DEMO / "html" / "chess-open.html").read_text())
+    out = tmp_path / f"run {HOSTILE}"
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(yaml.safe_dump({"name": HOSTILE, "input": {"path": str(pages)}, "output": str(out),
+                                    "stages": [{"extract": {}}]}))
+    env = fake_slurm(tmp_path)
+    run_curate("run", spec, "--executor", "slurm", "--partition", f"cpu {HOSTILE}", "--time", "01:00:00",
+               "--set", f"executor.options.qos={HOSTILE}", env=env)
+    scripts = sorted(Path(env["SBATCH_LOG"]).glob("*.sh"), key=lambda p: int(p.stem))
+    for script in scripts:  # play the cluster
+        ast_ok = subprocess.run(["bash", "-n", str(script)], capture_output=True)
+        assert ast_ok.returncode == 0, script.read_text()
+        subprocess.run(["bash", str(script)], env={**os.environ, **env, "SLURM_ARRAY_TASK_ID": "0"}, cwd=tmp_path,
+                       capture_output=True, timeout=300)
+    assert not list(tmp_path.glob("PWNED*")) and not list(Path.cwd().glob("PWNED*"))
+    assert json.loads((out / "manifest.json").read_text())["status"] == "ok"
+
+
+def test_hostile_names_are_config_errors_and_dag_files_hold_only_literals(tmp_path):
+    for name in ("../../outside", "a b", "x;rm", "a\nb"):
+        spec = tmp_path / "named.yaml"
+        spec.write_text(yaml.safe_dump({"name": "n", "input": {"path": str(DEMO / "html")},
+                                        "output": str(tmp_path / "run"), "stages": [{"extract": {"name": name}}]}))
+        result = run_curate("validate", spec, check=False)
+        assert result.returncode == 2 and "is not a folder name" in result.stderr
+    spec = tmp_path / 'q""";import os;os.system("touch PWNED");"""x.yaml'
+    spec.write_text((SPECS / "extract.yaml").read_text().replace("name: extract", "name: a/b"))
+    run_curate("dag", "export", spec, "--out", tmp_path / "dags")
+    dag_file, = (tmp_path / "dags").glob("*.py")
+    tree = ast.parse(dag_file.read_text())
+    calls = [node.func.id for node in ast.walk(tree) if isinstance(node, ast.Call)]
+    assert calls == ["dag_from_spec"]
+    assert [type(node).__name__ for node in tree.body] == ["Expr", "ImportFrom", "Assign", "Assign"]
+    assert tree.body[2].value.value == str(spec.resolve())
+
+
+def test_bad_set_values_are_config_errors(tmp_path):
+    result = run_curate("validate", SPECS / "extract.yaml", "--set", "stages.extract.timeout=[unclosed", check=False)
+    assert result.returncode == 2 and "not valid YAML" in result.stderr and "Traceback" not in result.stderr
