@@ -13,6 +13,7 @@ from rich.markup import escape
 
 from curate.errors import ConfigError, CurateError, RunError
 from curate.pipelines.spec import load_spec
+from curate.terminal import safe_text
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="Curate pretraining data: extract, "
                   "filter, dedupe, synthesize, tokenize and mix.")
@@ -25,7 +26,7 @@ def fail(message: str, code: int) -> None:
 
 
 def print_error(message: str) -> None:
-    console.print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True, highlight=False)
+    console.print(f"[bold red]error:[/] {escape(safe_text(message))}", soft_wrap=True, highlight=False)
 
 
 SET_HELP = ("Override a spec key: --set input.text_key=body, --set stages.quality.threshold=0.6 "

@@ -7,7 +7,6 @@ row since the stage before: new metadata keys (by convention `metadata[<stage ty
 `parent_id` are listed, and mix folders' `documents.parquet` say where its tokens went.
 """
 import json
-import re
 from pathlib import Path
 
 import pyarrow.compute as pc
@@ -15,6 +14,7 @@ import pyarrow.parquet as pq
 
 from curate.pipelines.report.gather import find_folders, shard_paths, stage_order
 from curate.stages.schema import TYPED_COLUMNS
+from curate.terminal import safe_text
 
 SNIPPET = 160
 
@@ -121,13 +121,10 @@ def explain(root: Path, doc_id: str, extra_mixes: list[Path] = ()) -> dict:
             "mixes_searched": len(mixes), "runs": found, "mixes": uses}
 
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-
-
 def clean(value) -> str:
-    """Data text made safe for a terminal: no escape sequences, one line."""
+    """Data text made safe for a terminal (no escape sequences, bidi or zero-width characters), one line."""
     text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
-    return _CONTROL.sub("?", text.replace("\n", " \\n "))
+    return safe_text(text, one_line=True)
 
 
 def format_story(story: dict) -> str:

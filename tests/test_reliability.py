@@ -226,3 +226,16 @@ def test_hostile_names_are_config_errors_and_dag_files_hold_only_literals(tmp_pa
 def test_bad_set_values_are_config_errors(tmp_path):
     result = run_curate("validate", SPECS / "extract.yaml", "--set", "stages.extract.timeout=[unclosed", check=False)
     assert result.returncode == 2 and "not valid YAML" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_terminal_output_shows_controls_from_data_as_escapes(tmp_path):
+    pages = tmp_path / "pages"
+    pages.mkdir()
+    evil = "evil\u202etxt.exe\u200b"
+    (pages / f"{evil}.html").write_text((DEMO / "html" / "chess-open.html").read_text())
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(yaml.safe_dump({"name": "n\x1b[2J\u202e[bold]x", "input": {"path": str(pages)},
+                                    "output": str(tmp_path / "run"), "stages": [{"extract": {}}]}))
+    shown = run_curate("run", spec).stdout + run_curate("explain", tmp_path / "run", evil).stdout
+    assert "\\u202e" in shown and "\\u200b" in shown and "\\u001b" in shown and "[bold]x" in shown
+    assert not any(c in shown for c in ("\x1b", "\u202e", "\u200b"))
