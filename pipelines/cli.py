@@ -120,6 +120,8 @@ def run(
     index: str | None = typer.Option(None, "--index", help="Dedupe against (and add to) this index "
                                         "folder: sets `index` of every minhash_dedupe stage"),
     sets: list[str] = typer.Option([], "--set", help=SET_HELP),
+    retry_failed: bool = typer.Option(False, "--retry-failed", help="qa_rewrite: run again the finished tasks "
+                                      "whose requests failed (llm_error, llm_bad_request); they re-send only those"),
     executor: str | None = typer.Option(None, "--executor", help="local, ray or slurm (overrides executor.type)"),
     address: str | None = typer.Option(None, help="ray: address of a running cluster (e.g. auto); "
                                           "default starts a local one"),
@@ -150,6 +152,10 @@ def run(
         from curate.pipelines.dedupe_index import apply_index
 
         checked = apply_index(checked, index)
+    if retry_failed:
+        from curate.synth.rewriter import with_retry_failed
+
+        checked = with_retry_failed(checked)  # ConfigError without a qa_rewrite stage or with ledger: false
     try:
         check_executor(checked.executor)
     except ConfigError as e:

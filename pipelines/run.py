@@ -21,6 +21,7 @@ from curate.pipelines.inputs import input_location, input_reader
 from curate.pipelines.layout import StageRun
 from curate.pipelines.lock import run_folder_lock
 from curate.pipelines.manifest import write_manifest
+from curate.pipelines.registry import stage_class
 from curate.pipelines.spec import PipelineSpec
 from curate.stages.base import Stage, StagePass
 from curate.stages.shards import ShardReader, ShardWriter
@@ -66,17 +67,37 @@ def _watch(run: StageRun, on_progress, stop: threading.Event, every: float = 0.5
         on_progress(*stage_progress(run))
 
 
+def stage_done(run: StageRun, last: StagePass) -> bool:
+    """Has every task of the stage's last pass a completion marker?"""
+    logs = get_datafolder(f"{run.logs}/{last.name}" if last.name else run.logs)
+    done = len(logs.list_files("completions")) if logs.isdir("completions") else 0
+    return done >= (last.tasks or run.spec.executor.tasks)
+
+
+def reopen_later_stages(run: StageRun) -> None:
+    """This stage will write again, so every later stage's output is stale: drop their completion markers
+    (their tasks then run again on the new input). In an ordinary resume they have none yet."""
+    for later in run.spec.stages[run.index + 1:]:
+        logs = get_datafolder(run.path("logs", later.name))
+        for path in logs.list_files(recursive=True) if logs.isdir("") else []:
+            if "/completions/" in f"/{path}":
+                logs.rm(path)
+
+
 def run_stage(run: StageRun, on_progress=None) -> None:
     """The stage's executor runs; `on_progress(done_tasks, docs)` is called from a thread while they work.
 
     Its tasks run on the worker pool that `run_pipeline` opened, or (one stage alone: Airflow,
     Slurm) on one opened here."""
+    passes = stage_passes(run)  # a stage may reopen finished tasks here (qa_rewrite with retry_failed)
+    if not stage_done(run, passes[-1]):
+        reopen_later_stages(run)
     with local_pool(run.spec):
         stop = threading.Event()
         if on_progress is not None:
             threading.Thread(target=_watch, args=(run, on_progress, stop), daemon=True).start()
         try:
-            for one in stage_passes(run):  # each pass: own logs (logs/<stage>/<pass>/) and completion markers
+            for one in passes:  # each pass: own logs (logs/<stage>/<pass>/) and completion markers
                 executor_spec = run.spec.executor
                 if one.tasks is not None:
                     executor_spec = executor_spec.model_copy(update={"tasks": one.tasks,
@@ -101,6 +122,9 @@ def resume_key(spec: PipelineSpec) -> dict:
     key = spec.to_yaml_dict()
     key.pop("output", None)
     key["executor"] = {k: v for k, v in key["executor"].items() if k != "workers"}
+    for stage, item in zip(spec.stages, key["stages"]):
+        for name in stage_class(stage.type).RESUME_EXEMPT:
+            item[stage.type].pop(name, None)
     return json.loads(json.dumps(key, sort_keys=True, default=str))
 
 

@@ -5,6 +5,8 @@ Every stage subclasses `Stage` (a datatrove `PipelineStep`) and declares:
 - `PASSES`: the names of its executor runs, in order (`("",)`, one unnamed pass, by default);
   the last one reads the stage's input, so it is the one whose reader counts `in`;
 - `expands`: True when one document becomes several rows (the manifest then counts parents);
+- `RESUME_EXEMPT`: parameters that change what a rerun retries, not what the stage writes, so a run
+  folder made without them still resumes with them (qa_rewrite's `retry_failed`);
 - `passes(make_reader, make_writer)`: the pipelines of those runs; by default one pass of
   reader -> this stage -> writer;
 - `setup()`: called once per task before the first document (load models here; an error
@@ -48,6 +50,7 @@ class Stage(PipelineStep):
     Params: ClassVar[type[StageParams]] = StageParams
     PASSES: ClassVar[tuple[str, ...]] = ("",)
     expands: ClassVar[bool] = False
+    RESUME_EXEMPT: ClassVar[tuple[str, ...]] = ()
     type = "🔧 - STAGE"
 
     def __init__(self, params: StageParams | None = None, **kwargs):

@@ -3,7 +3,10 @@
 A killed synthesis task is redone from scratch by datatrove, but requests are the
 expensive part, so each finished response is recorded the moment it arrives. On
 restart the task reads every ledger file in the folder and sends only the keys it
-has not seen. Failed requests are not recorded: they are retried next run.
+has no answer for. A request that failed for good (`llm_error`, `llm_bad_request`)
+is recorded too, as `{"key", "error", "detail"}`, never in place of an answer: a
+task that runs again sends it again, and `failed_ranks` tells `retry_failed` which
+finished tasks hold such failures (see `QARewriter`).
 
 - Local folder: one JSONL file per task, appended and fsynced per response. A torn
   last line (killed mid write) is ignored.
@@ -15,12 +18,14 @@ has not seen. Failed requests are not recorded: they are retried next run.
 import hashlib
 import json
 import os
+import re
 import time
 import uuid
 
 from datatrove.io import get_datafolder
 
 PATTERN = "ledger-*.jsonl"
+_RANK = re.compile(r"ledger-(\d+)(?:-[^/]*)?\.jsonl$")
 
 
 def request_key(prompt_text: str, model: str, sampling: dict) -> str:
@@ -32,18 +37,18 @@ def request_key(prompt_text: str, model: str, sampling: dict) -> str:
 class Ledger:
     def __init__(self, folder: str | None, rank: int = 0, flush_every: int = 16, flush_seconds: float = 30.0):
         self.entries: dict[str, dict] = {}
+        self.failed: dict[str, dict] = {}
         self.folder = get_datafolder(folder) if folder else None
         if self.folder is None:  # no resume record (ledger: false): everything is sent
             return
         self.folder.makedirs("", exist_ok=True)
-        for path in self.folder.list_files(glob_pattern=PATTERN):
-            with self.folder.open(path, "rt", encoding="utf-8") as f:
-                for line in f:
-                    try:
-                        entry = json.loads(line)
-                        self.entries[entry["key"]] = entry
-                    except (ValueError, KeyError, TypeError):
-                        continue  # torn line from a killed writer
+        for _, entry in read_entries(self.folder):
+            if "error" in entry:
+                if entry["key"] not in self.entries:
+                    self.failed[entry["key"]] = entry
+            else:
+                self.entries[entry["key"]] = entry
+                self.failed.pop(entry["key"], None)
         self.rank, self.flush_every, self.flush_seconds = rank, flush_every, flush_seconds
         self._pending: list[str] = []
         self._segments, self._flushed_at = 0, time.monotonic()
@@ -59,11 +64,21 @@ class Ledger:
                         self._file.write("\n")
 
     def get(self, key: str) -> dict | None:
+        """The recorded answer for a key (never a failure)."""
         return self.entries.get(key)
 
     def add(self, key: str, response: dict) -> None:
-        entry = {"key": key, **response}
-        self.entries[key] = entry
+        self.entries[key] = {"key": key, **response}
+        self.failed.pop(key, None)
+        self._write(self.entries[key])
+
+    def fail(self, key: str, reason: str, detail: str) -> None:
+        """Record a request that failed for good, so `retry_failed` can find its task."""
+        if key not in self.entries:
+            self.failed[key] = {"key": key, "error": reason, "detail": detail}
+            self._write(self.failed[key])
+
+    def _write(self, entry: dict) -> None:
         if self.folder is None:
             return
         line = json.dumps(entry, ensure_ascii=False, sort_keys=True) + "\n"
@@ -92,3 +107,33 @@ class Ledger:
             self._file.close()
         else:
             self.flush()
+
+
+def read_entries(folder):
+    """(ledger file, entry) for every well-formed line; a torn line from a killed writer, or any line that is not
+    an answer (`text`) or a failure (`error`), is skipped."""
+    for path in folder.list_files(glob_pattern=PATTERN):
+        with folder.open(path, "rt", encoding="utf-8", errors="replace") as f:
+            for line in f:
+                try:
+                    entry = json.loads(line)
+                except ValueError:
+                    continue
+                if isinstance(entry, dict) and isinstance(entry.get("key"), str) and (
+                        isinstance(entry.get("text"), str) or isinstance(entry.get("error"), str)):
+                    yield path, entry
+
+
+def failed_ranks(folder: str) -> set[int]:
+    """Tasks (ranks, from the ledger file names) that recorded a failure no later answer replaced."""
+    folder = get_datafolder(folder)
+    if not folder.isdir(""):
+        return set()
+    answered, failed = set(), {}
+    for path, entry in read_entries(folder):
+        if "error" in entry:
+            if rank := _RANK.search(path):
+                failed.setdefault(entry["key"], set()).add(int(rank[1]))
+        else:
+            answered.add(entry["key"])
+    return {rank for key, ranks in failed.items() if key not in answered for rank in ranks}

@@ -13,18 +13,20 @@ import itertools
 import os
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Literal
+from typing import ClassVar, Literal
 
 from datatrove.data import Document, DocumentsPipeline
 from datatrove.io import get_datafolder
 from datatrove.utils.batching import batched
+from datatrove.utils.logging import logger
 from pydantic import Field, model_validator
 
+from curate.errors import ConfigError
 from curate.stages.base import Stage, StageParams
 from curate.stages.schema import is_rejected, reject
 from curate.synth.chunking import chunk_text, estimate_tokens
 from curate.synth.client import LLMClient, LLMError
-from curate.synth.ledger import Ledger, request_key
+from curate.synth.ledger import Ledger, failed_ranks, request_key
 from curate.synth.prompts import load_prompt
 from curate.synth.validate import Limits, check_output
 
@@ -35,6 +37,7 @@ class QARewriter(Stage):
     name = "qa rewrite"
     type = "🤖 - SYNTH"
     expands = True  # 1 document -> N rows; the manifest counts distinct parent ids
+    RESUME_EXEMPT: ClassVar[tuple[str, ...]] = ("retry_failed",)  # changes what a rerun retries, not the output
 
     class Params(StageParams):
         endpoint: str | list[str] = Field("local", description="'local' (start the embedded Gemma 3 270M server) "
@@ -46,25 +49,36 @@ class QARewriter(Stage):
         prompts: list[str] = Field(["qa_factual"], description="Prompt names: files in synth/templates/ or prompts_dir")
         prompts_dir: str | None = Field(None, description="Folder with your own <name>.yaml prompts")
         max_tokens: int = Field(192, ge=1)
-        temperature: float = 0.0
-        top_p: float = 1.0
+        temperature: float = Field(0.0, allow_inf_nan=False)
+        top_p: float = Field(1.0, allow_inf_nan=False)
         seed: int = 0
         chunk_tokens: int = Field(500, ge=16, description="Chunk budget in (estimated) tokens")
         min_chunk_words: int = Field(20, description="Shorter chunks are rejected (synth_chunk_too_short), not sent")
         context_tokens: int = Field(2048, description="Model context; prompt + chunk + max_tokens must fit")
         max_in_flight: int = Field(4, ge=1, description="Requests in flight at once (per task)")
-        timeout: float = Field(120.0, description="Seconds per request")
+        timeout: float = Field(120.0, gt=0, allow_inf_nan=False,
+                               description="Seconds per request attempt, the whole reply included")
         max_retries: int = Field(4, ge=0)
-        backoff: float = Field(0.5, description="First retry delay in seconds (doubles, with jitter)")
-        cooldown: float = Field(30.0, description="Seconds an endpoint that keeps failing is set aside")
+        backoff: float = Field(0.5, ge=0, allow_inf_nan=False,
+                               description="First retry delay in seconds (doubles, with jitter)")
+        cooldown: float = Field(30.0, ge=0, allow_inf_nan=False,
+                                description="Seconds an endpoint that keeps failing is set aside")
         batch_docs: int = Field(16, ge=1, description="Documents whose requests run concurrently")
         min_grounding: float = Field(0.6, ge=0, le=1, description="Share of answer content words found in the chunk")
         grounding_ngram: int = Field(1, ge=1, description="1: content words; n>1: word n-grams")
         max_question_words: int = 40
         max_answer_words: int = 80
         ledger: bool = Field(True, description="Record finished requests in <stage>/requests/ to resume")
+        retry_failed: bool = Field(False, description="Run again the finished tasks whose requests failed for good "
+                                   "(llm_error, llm_bad_request); they re-send only those (needs ledger)")
         local_model: str | None = Field(None, description="endpoint local: a GGUF path (default: Gemma 3 270M)")
         local_threads: int = Field(2, ge=1, description="endpoint local: llama.cpp threads")
+
+        @model_validator(mode="after")
+        def _retry_needs_ledger(self):
+            if self.retry_failed and not self.ledger:
+                raise ValueError("retry_failed needs ledger: true (the ledger records which requests failed)")
+            return self
 
         @model_validator(mode="after")
         def _prompts_fit(self):
@@ -92,6 +106,30 @@ class QARewriter(Stage):
         if out is None or not self.params.ledger:
             return None
         return f"{out.rstrip('/')}/requests"
+
+    def passes(self, make_reader, make_writer):
+        if self.params.retry_failed:
+            self.reopen_failed_tasks()
+        return super().passes(make_reader, make_writer)
+
+    def reopen_failed_tasks(self) -> list[int]:
+        """retry_failed: remove the completion marker of each finished task whose ledger holds a failed request,
+        so the executor runs it again. A task that runs again sends only what has no answer in the ledger: its
+        failed requests; every other row is rebuilt from the recorded answers. The logs folder is the run
+        folder's `logs/<stage>` (pipelines/layout.py), next to the stage's own folder."""
+        requests = self._requests_dir()
+        if requests is None:
+            return []
+        base, _, name = self.output_folder.rstrip("/").rpartition("/")
+        logs = get_datafolder(f"{base}/logs/{name}" if base else f"logs/{name}")
+        reopened = []
+        for rank in sorted(failed_ranks(requests)):
+            if logs.isfile(f"completions/{rank:05d}"):
+                logs.rm(f"completions/{rank:05d}")
+                reopened.append(rank)
+        if reopened:
+            logger.info(f"retry_failed: running again tasks {reopened}, whose ledger holds failed requests")
+        return reopened
 
     @contextmanager
     def _endpoint(self, rank: int):
@@ -188,10 +226,13 @@ class QARewriter(Stage):
         if done is not None:
             self.stat_update("requests_resumed")
             return done
+        if key in ledger.failed:
+            self.stat_update("requests_retried")
         try:
             c = await client.complete(text, sampling)
         except LLMError as e:
             self.stat_update("requests_failed")
+            ledger.fail(key, e.reason, e.detail)
             return {"error": e.reason, "detail": e.detail}
         answer = {"text": c.text, "finish_reason": c.finish_reason, "prompt_tokens": c.prompt_tokens,
                   "completion_tokens": c.completion_tokens}
@@ -213,3 +254,17 @@ class QARewriter(Stage):
             meta["qa_rewrite"] = info
         row = Document(text=text or "", id=f"{doc.id}/{name}/{chunk}", metadata=meta)
         return reject(row, reason, detail) if reason else row
+
+
+def with_retry_failed(spec):
+    """`curate run --retry-failed`: the spec with `retry_failed: true` on every qa_rewrite stage."""
+    stages = []
+    for stage in spec.stages:
+        if isinstance(stage.params, QARewriter.Params):
+            if not stage.params.ledger:
+                raise ConfigError(f"stage {stage.name}: --retry-failed needs ledger: true")
+            stage = stage.model_copy(update={"params": stage.params.model_copy(update={"retry_failed": True})})
+        stages.append(stage)
+    if not any(isinstance(s.params, QARewriter.Params) for s in stages):
+        raise ConfigError(f"--retry-failed needs a qa_rewrite stage; spec '{spec.name}' has none")
+    return spec.model_copy(update={"stages": stages})

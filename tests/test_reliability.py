@@ -239,3 +239,26 @@ def test_terminal_output_shows_controls_from_data_as_escapes(tmp_path):
     shown = run_curate("run", spec).stdout + run_curate("explain", tmp_path / "run", evil).stdout
     assert "\\u202e" in shown and "\\u200b" in shown and "\\u001b" in shown and "[bold]x" in shown
     assert not any(c in shown for c in ("\x1b", "\u202e", "\u200b"))
+
+
+def test_retried_synthesis_reruns_the_stages_after_it(tmp_path):
+    """`--retry-failed` reopens qa_rewrite tasks; the stages after it must run again on the new rows, or the
+    manifest's counts stop adding up."""
+    from fault_llm import FaultServer
+    from test_synth import write_docs
+    from test_synth_faults import doc_text
+
+    docs = write_docs(tmp_path / "in", [(f"d{i}", doc_text(f"d{i}")) for i in range(4)])
+    with FaultServer(mix=1.0, mix_kinds=["500"], seed=0) as server:
+        spec = tmp_path / "spec.yaml"
+        spec.write_text(yaml.safe_dump({
+            "name": "retry", "input": {"path": str(docs), "format": "shards"}, "output": str(tmp_path / "run"),
+            "stages": [{"qa_rewrite": {"endpoint": server.url, "prompts": ["qa_factual"], "max_tokens": 32,
+                                       "timeout": 5, "max_retries": 0, "backoff": 0.05}},
+                       {"exact_dedupe": {}}]}))
+        first = json.loads(run_curate("run", spec, "--json").stdout)
+        assert first["stages"]["qa_rewrite"]["out"] == 0 and first["stages"]["exact_dedupe"]["in"] == 0
+        server.healthy = True
+        second = json.loads(run_curate("run", spec, "--retry-failed", "--json").stdout)
+    assert second["status"] == "ok" and second["stages"]["qa_rewrite"]["out"] > 0
+    assert second["stages"]["exact_dedupe"]["in"] == second["stages"]["qa_rewrite"]["out"]

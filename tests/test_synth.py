@@ -2,7 +2,7 @@
 
 The real server (Gemma 3 270M on CPU) is started once per session; requests are
 few and short. Faults a real server cannot be made to produce on demand (500s,
-hangs, dropped connections, garbage bodies) come from a small server of our own.
+hangs, dropped connections, garbage bodies) come from tests/fault_llm.py (more in test_synth_faults.py).
 """
 import json
 import os
@@ -10,10 +10,9 @@ import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
 from collections import Counter
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import httpx
 import pyarrow as pa
@@ -23,6 +22,7 @@ import yaml
 from conftest import ROOT
 from datatrove.data import Document
 from datatrove.io import get_datafolder
+from fault_llm import FaultServer, HTTPServerThread
 
 from curate.stages.schema import SHARD_SCHEMA, is_rejected
 from curate.synth.chunking import chunk_text, estimate_tokens
@@ -47,11 +47,11 @@ PARAGRAPHS = [
 
 
 # -- helpers -------------------------------------------------------------------------------
-def write_docs(folder, docs: list[tuple[str, str]]):
+def write_docs(folder, docs: list[tuple[str, str]], name: str = "part-00000.parquet"):
     folder.mkdir(parents=True, exist_ok=True)
     rows = [{"id": i, "text": t, "source": "test", "url": None, "metadata": "{}", "lang": "en", "lang_score": None,
              "quality_score": None, "n_tokens": None} for i, t in docs]
-    pq.write_table(pa.Table.from_pylist(rows, schema=SHARD_SCHEMA), folder / "part-00000.parquet")
+    pq.write_table(pa.Table.from_pylist(rows, schema=SHARD_SCHEMA), folder / name)
     return folder
 
 
@@ -67,20 +67,6 @@ def read_rows(stage_dir) -> tuple[list[dict], list[dict]]:
     rejected = [r for p in sorted((stage_dir / "rejected").glob("part-*.parquet"))
                 for r in pq.read_table(p).to_pylist()]
     return kept, rejected
-
-
-class _Server:
-    """A ThreadingHTTPServer on a free port running `handler_cls`, in a daemon thread."""
-
-    def __init__(self, handler_cls):
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler_cls)
-        self.httpd.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-
-    def close(self):
-        self.httpd.shutdown()
-        self.httpd.server_close()
 
 
 def _reply(handler, code: int, body: bytes, headers: dict | None = None):
@@ -173,83 +159,27 @@ def test_wrong_endpoint_is_a_clear_error_at_start(curate, tmp_path):
 
 
 # -- faults --------------------------------------------------------------------------------
-class FaultHandler(BaseHTTPRequestHandler):
-    """Quiet about the connections the client gave up on. Per prompt: 500, then a hang past the client
-    timeout, then a dropped connection, then a garbage body, then 429, then a grounded answer.
-    'ALWAYS_FAIL' prompts always get 503; 'JUNK_TEXT' prompts get a well-formed body whose text is junk."""
-
-    faults = True
-    attempts: Counter = Counter()
-    answered: Counter = Counter()
-    lock = threading.Lock()
-
-    def log_message(self, *args):
-        pass
-
-    def handle(self):
-        try:
-            super().handle()
-        except (BrokenPipeError, ConnectionResetError):
-            pass
-
-    def do_GET(self):
-        _reply(self, 200, json.dumps({"object": "list", "data": [{"id": "fault-model"}]}).encode())
-
-    def do_POST(self):
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        prompt = body["prompt"]
-        chunk = prompt.rsplit("Text: ", 1)[1].rsplit("\nQuestion:", 1)[0]
-        with self.lock:
-            self.attempts[chunk] += 1
-            n = self.attempts[chunk]
-        if "ALWAYS_FAIL" in chunk:
-            return _reply(self, 503, b"overloaded")
-        step = ["500", "hang", "close", "garbage", "429"][n - 1] if n <= 5 and self.faults else "ok"
-        if step == "500":
-            return _reply(self, 500, b"internal error")
-        if step == "hang":
-            time.sleep(2.5)
-            return _reply(self, 500, b"too late")
-        if step == "close":
-            self.connection.shutdown(socket.SHUT_RDWR)
-            return
-        if step == "garbage":
-            return _reply(self, 200, b"\x00\xffnot json at all{")
-        if step == "429":
-            return _reply(self, 429, b"slow down", {"Retry-After": "0"})
-        first = chunk.split(". ")[0].rstrip(".")
-        text = " junk <start_of_turn> lorem" if "JUNK_TEXT" in chunk else f" {first}?\nAnswer: {first}."
-        with self.lock:
-            self.answered[chunk] += 1
-        _reply(self, 200, json.dumps({"choices": [{"text": text, "finish_reason": "stop"}],
-                                      "usage": {"prompt_tokens": 10, "completion_tokens": 7}}).encode())
-
-
 def test_retries_timeouts_and_rejections_lose_and_duplicate_nothing():
-    FaultHandler.attempts.clear()
-    FaultHandler.answered.clear()
-    server = _Server(FaultHandler)
+    """Per chunk: 500, a hang past the client timeout, a dropped connection, a garbage body, 429, then a grounded
+    answer. A `FAULT:503` chunk always gets 503; a `FAULT:junk_text` one a well-formed body whose text is junk."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         dead = f"http://127.0.0.1:{s.getsockname()[1]}/v1"
-    try:
+    with FaultServer(per_prompt=["500", "hang", "close", "invalid_json", "429"], hang_s=2.5) as server:
         stage = QARewriter(endpoint=server.url, prompts=["qa_factual"], max_tokens=32, timeout=1.0,
                            max_retries=5, backoff=0.01, ledger=False, max_in_flight=3, batch_docs=2)
         docs = [Document(text=p, id=f"d{i}", metadata={"source": "t"}) for i, p in enumerate(PARAGRAPHS)]
-        docs.append(Document(text=PARAGRAPHS[0].replace("London", "ALWAYS_FAIL London"), id="fail",
+        docs.append(Document(text=PARAGRAPHS[0].replace("London", "FAULT:503 London"), id="fail",
                              metadata={"source": "t"}))
-        docs.append(Document(text=PARAGRAPHS[1] + " JUNK_TEXT", id="junk", metadata={"source": "t"}))
+        docs.append(Document(text=PARAGRAPHS[1] + " FAULT:junk_text", id="junk", metadata={"source": "t"}))
         rows = list(stage.run(iter(docs)))
         # two endpoints, one dead from the start: it is set aside and no request is lost to it
-        FaultHandler.faults, clean = False, Counter(FaultHandler.attempts)
+        server.healthy, clean = True, Counter(server.attempts)
         both = QARewriter(endpoint=[dead, server.url], prompts=["qa_factual"], max_tokens=32, timeout=1.0,
                           max_retries=0, ledger=False, max_in_flight=3)
         spread = list(both.run(iter(docs[:3])))
-    finally:
-        server.close()
-        FaultHandler.faults = True
     assert not any(is_rejected(r) for r in spread)
-    assert FaultHandler.attempts - clean == Counter({d.text: 1 for d in docs[:3]})
+    assert server.attempts - clean == Counter({d.text: 1 for d in docs[:3]})
     assert [r.metadata["parent_id"] for r in rows] == ["d0", "d1", "d2", "fail", "junk"]  # one row each, in order
     assert len({r.id for r in rows}) == 5
     for row in rows[:3]:
@@ -257,32 +187,26 @@ def test_retries_timeouts_and_rejections_lose_and_duplicate_nothing():
     assert rows[3].metadata["rejected"] == "llm_error" and "503" in rows[3].metadata["rejected_detail"]
     assert rows[4].metadata["rejected"] in ("qa_bad_format", "qa_leftover_instructions")
     # every good chunk took exactly 6 attempts (5 faults + 1 answer) and was answered exactly once
-    assert sorted((FaultHandler.answered - Counter({d.text: 1 for d in docs[:3]})).values()) == [1, 1, 1, 1]
-    assert sorted(clean.values()) == [6, 6, 6, 6, 6]  # ALWAYS_FAIL: 1 + max_retries
+    assert sorted((server.answered - Counter({d.text: 1 for d in docs[:3]})).values()) == [1, 1, 1, 1]
+    assert sorted(clean.values()) == [1, 6, 6, 6, 6]  # the junk chunk is answered at once; FAULT:503: 1 + max_retries
 
 
 def test_ledger_on_a_remote_folder_resumes_from_segment_objects():
     """Object stores cannot append: on a remote output (fsspec memory:// here) the ledger writes
     segment objects, a rerun sends nothing already answered, and a kill loses only the unflushed tail."""
-    FaultHandler.attempts.clear()
-    FaultHandler.faults = False
-    server = _Server(FaultHandler)
     out = f"memory://synth-{os.getpid()}-{time.monotonic_ns()}/qa_rewrite"
     docs = [Document(text=p, id=f"d{i}", metadata={"source": "t"}) for i, p in enumerate(PARAGRAPHS)]
 
-    def run_once():
-        stage = QARewriter(endpoint=server.url, prompts=["qa_factual"], max_tokens=32, max_retries=0)
-        stage.output_folder = out
-        return [r.text for r in stage.run(iter(docs))]
+    with FaultServer() as server:
+        def run_once():
+            stage = QARewriter(endpoint=server.url, prompts=["qa_factual"], max_tokens=32, max_retries=0)
+            stage.output_folder = out
+            return [r.text for r in stage.run(iter(docs))]
 
-    try:
         first = run_once()
-        sent = sum(FaultHandler.attempts.values())
+        sent = sum(server.attempts.values())
         again = run_once()
-    finally:
-        server.close()
-        FaultHandler.faults = True
-    assert sent == 3 and sum(FaultHandler.attempts.values()) == 3  # the rerun sent nothing
+    assert sent == 3 and sum(server.attempts.values()) == 3  # the rerun sent nothing
     assert again == first and all(t.startswith("Question:") for t in first)
     segments = get_datafolder(f"{out}/requests").list_files(glob_pattern="ledger-*.jsonl")
     assert len(segments) == 1 and segments[0].startswith("ledger-00000-")
@@ -324,7 +248,7 @@ class RecordingProxy(BaseHTTPRequestHandler):
 
 def test_kill_and_resume_sends_no_finished_request_twice(tmp_path, llama_server):
     RecordingProxy.target, RecordingProxy.seen = llama_server.base_url, []
-    proxy = _Server(RecordingProxy)
+    proxy = HTTPServerThread(RecordingProxy)
     inp = write_docs(tmp_path / "in", [("rivers", "\n\n".join(PARAGRAPHS))])
     out = tmp_path / "run"
     spec = write_spec(tmp_path / "s.yaml", inp, out, endpoint=proxy.url, prompts=["qa_factual"], max_tokens=12,
