@@ -207,7 +207,7 @@ def demo(output: Path = typer.Option(Path("runs/demo"), help="Folder for the dem
 
 
 @app.command()
-def bench(name: str = typer.Argument(..., help="extract, filters, ocr, dedupe, mix, synth or scale"),
+def bench(name: str = typer.Argument(..., help="extract, filters, ocr, dedupe, mix, synth, scale or faults"),
           as_json: bool = typer.Option(False, "--json", help="Print the figures as JSON"),
           opts: list[str] = typer.Option([], "--opt", "--option", "-o",
                                          help="Bench option KEY=VALUE, repeatable, e.g. --opt n_docs=20000")):

@@ -244,9 +244,10 @@ def test_terminal_output_shows_controls_from_data_as_escapes(tmp_path):
 def test_retried_synthesis_reruns_the_stages_after_it(tmp_path):
     """`--retry-failed` reopens qa_rewrite tasks; the stages after it must run again on the new rows, or the
     manifest's counts stop adding up."""
-    from fault_llm import FaultServer
     from test_synth import write_docs
     from test_synth_faults import doc_text
+
+    from curate.pipelines.benches.fault_llm import FaultServer
 
     docs = write_docs(tmp_path / "in", [(f"d{i}", doc_text(f"d{i}")) for i in range(4)])
     with FaultServer(mix=1.0, mix_kinds=["500"], seed=0) as server:

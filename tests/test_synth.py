@@ -2,7 +2,7 @@
 
 The real server (Gemma 3 270M on CPU) is started once per session; requests are
 few and short. Faults a real server cannot be made to produce on demand (500s,
-hangs, dropped connections, garbage bodies) come from tests/fault_llm.py (more in test_synth_faults.py).
+hangs, dropped connections, garbage bodies) come from curate.pipelines.benches.fault_llm (more in test_synth_faults.py).
 """
 import json
 import os
@@ -22,8 +22,8 @@ import yaml
 from conftest import ROOT
 from datatrove.data import Document
 from datatrove.io import get_datafolder
-from fault_llm import FaultServer, HTTPServerThread
 
+from curate.pipelines.benches.fault_llm import FaultServer, HTTPServerThread
 from curate.stages.schema import SHARD_SCHEMA, is_rejected
 from curate.synth.chunking import chunk_text, estimate_tokens
 from curate.synth.client import EndpointError

@@ -1,4 +1,4 @@
-"""`qa_rewrite` against the fault-injecting server (tests/fault_llm.py): every fault kind, a random mix, and
+"""`qa_rewrite` against the fault-injecting server (pipelines/benches/fault_llm.py): every fault kind, a random mix, and
 `retry_failed`.
 
 Each fault ends as a recovered row (a retry, then a grounded answer) or as one rejected row whose detail
@@ -16,11 +16,11 @@ from collections import Counter
 
 import pytest
 from conftest import ROOT
-from fault_llm import ANSWERS, MODEL_SHAPES, SHAPES, TRANSPORT, FaultServer
 from pydantic import ValidationError
 from test_synth import read_rows, write_docs, write_spec
 
 from curate.errors import ConfigError
+from curate.pipelines.benches.fault_llm import ANSWERS, MODEL_SHAPES, SHAPES, TRANSPORT, FaultServer
 from curate.pipelines.spec import load_spec
 from curate.synth.client import EndpointError, LLMClient, LLMError
 from curate.synth.ledger import Ledger, failed_ranks

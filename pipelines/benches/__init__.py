@@ -8,7 +8,7 @@ from curate.registry import Registry
 
 BENCHES = Registry("bench", "curate.benches", {
     name: f"curate.pipelines.benches.{name}"
-    for name in ("extract", "filters", "ocr", "dedupe", "mix", "synth", "scale")
+    for name in ("extract", "filters", "ocr", "dedupe", "mix", "synth", "scale", "faults")
 })
 
 

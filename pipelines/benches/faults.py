@@ -1,0 +1,277 @@
+"""`curate bench faults`: what a run survives. Goal: 100% of kills resume identical, and 0 everywhere else.
+
+- kills: `web.yaml` (tasks 2) on the demo pages, SIGKILL of the whole process group at every pass's
+  first completion marker and at fractions of a clean run's wall time, then the same command again;
+  the data files must be byte-identical to the clean run's, with no `.tmp-` file or process left.
+- bad inputs: every reader's folder of the bad-input corpus (`scripts/make_bad_inputs.py` writes it
+  into `tests/bad_inputs/` of a checkout; `bad_inputs=DIR` for another) through the shipped spec:
+  a crash is an exit code other than 0 or no manifest, a hang is the time limit, a lost row is an
+  input file that gives no row of the first stage.
+- LLM faults: `qa_rewrite` against the fault-injecting server with a seeded random mix of every
+  fault kind: each document must come out (kept or rejected), no request answered twice.
+- injections: hostile strings (`$(...)`, backticks, `;`, quotes, triple quotes, a line break) as spec
+  name, output folder, Slurm options and spec file name, through `curate run --executor slurm` (a recording `sbatch`
+  shim; the scripts are then run with bash) and `curate dag export` (the file is imported by a
+  Python that fails on any call but the factory's): executed = a marker file was created.
+"""
+import hashlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+import psutil
+import yaml
+
+from curate import resources
+from curate.pipelines.benches.fault_llm import SHAPES, TRANSPORT, FaultServer
+from curate.pipelines.registry import stage_class
+
+CURATE = [sys.executable, "-m", "curate"]
+TRIPLE = '"' * 3
+HOSTILE = ["x$(touch {m}1)", "`touch {m}2`", "a;touch {m}3", "q'\"$(touch {m}4)",
+           f"d{TRIPLE}\nimport os;os.system('touch {{m}}5')#"]
+SBATCH_SHIM = """#!/bin/bash
+n=$(( $(ls "$SBATCH_LOG" | wc -l) + 1 ))
+cp "${@: -1}" "$SBATCH_LOG/$n.sh"
+echo "Submitted batch job $((1000 + n))"
+"""
+
+
+def curate(*args, timeout: float = 600, env: dict | None = None, cwd=None) -> subprocess.CompletedProcess:
+    return subprocess.run([*CURATE, *map(str, args)], capture_output=True, text=True, timeout=timeout,
+                          env={**os.environ, **(env or {})}, cwd=cwd)
+
+
+def data_files(out: Path) -> dict[str, str]:
+    return {str(p.relative_to(out)): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(out.rglob("*"))
+            if p.is_file() and p.relative_to(out).parts[0] != "logs" and p.name != "manifest.json"}
+
+
+def run_command(spec: Path, pages: Path, model: Path, out: Path) -> list:
+    return [*CURATE, "run", str(spec), "--input", str(pages), "--output", str(out), "--tasks", "2", "--json",
+            "--set", f"stages.quality.model={model}"]
+
+
+def kill_points(spec: Path) -> list[str]:
+    """The completion-marker folders of every pass of every stage, in run order."""
+    points = []
+    for item in yaml.safe_load(spec.read_text())["stages"]:
+        (kind, params), = item.items()
+        name = (params or {}).get("name", kind)
+        points += [f"logs/{name}/{p}/completions" if p else f"logs/{name}/completions"
+                   for p in stage_class(kind).PASSES]  # a pass that does not run ends the run first: skipped
+    return points
+
+
+def bench_kills(work: Path, fractions=(0.15, 0.35, 0.55, 0.75, 0.9)) -> dict:
+    work.mkdir(parents=True, exist_ok=True)
+    spec, pages = resources.pipeline_spec("web"), resources.demo_data() / "html"
+    model = work / "quality.bin"
+    demo = resources.demo_data() / "quality"
+    curate("quality", "train", "--positive", demo / "positive.jsonl", "--negative", demo / "negative.jsonl",
+           "--out", model, "--holdout", "0.2", "--dim", "16", "--bucket", "20000").check_returncode()
+    started = time.perf_counter()
+    clean = work / "clean"
+    subprocess.run(run_command(spec, pages, model, clean), capture_output=True, check=True, timeout=900)
+    wall = time.perf_counter() - started
+    reference = data_files(clean)
+    tried, identical, failures = 0, 0, []
+    plans = [("marker", p) for p in kill_points(spec)] + [("time", f) for f in fractions]
+    for n, (how, at) in enumerate(plans):
+        out = work / f"kill-{n}"
+        proc = subprocess.Popen(run_command(spec, pages, model, out), stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL, start_new_session=True)
+        deadline = time.monotonic() + (wall * at if how == "time" else 600)
+        while proc.poll() is None and time.monotonic() < deadline:
+            if how == "marker" and (out / at).is_dir() and any((out / at).iterdir()):
+                break
+            time.sleep(0.005)
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        if (out / "manifest.json").exists():
+            continue  # the run ended before the kill: not a kill point
+        tried += 1
+        subprocess.run(run_command(spec, pages, model, out), capture_output=True, timeout=900)
+        files = data_files(out)
+        leftovers = [f for f in files if "/.tmp-" in f"/{f}"]
+        alive = [p for p in psutil.process_iter(["cmdline"]) if str(out) in " ".join(p.info["cmdline"] or [])]
+        if files == reference and not leftovers and not alive:
+            identical += 1
+        else:
+            failures.append({"kill": f"{how} {at}", "differs": sorted(set(files) ^ set(reference))[:5],
+                             "leftovers": leftovers[:5], "processes": len(alive)})
+    return {"tried": tried, "resumed_identical": identical, "clean_run_seconds": round(wall, 2),
+            "failures": failures}
+
+
+def first_stage_files(out: Path) -> set[str]:
+    """The input files behind the first stage's rows (metadata.path, else the id up to a '#')."""
+    import pyarrow.parquet as pq
+
+    manifest = json.loads((out / "manifest.json").read_text())
+    stage = next(iter(manifest["stages"]))
+    seen = set()
+    for shard in (out / stage).rglob("part-*.parquet"):
+        for row in pq.read_table(shard, columns=["id", "metadata"]).to_pylist():
+            meta = json.loads(row["metadata"] or "{}")
+            seen.add(meta.get("path") or row["id"].split("#")[0])
+    return seen
+
+
+def bench_bad_inputs(work: Path, corpus: Path, limit: float = 300) -> dict:
+    work.mkdir(parents=True, exist_ok=True)
+    specs = {"html": ("extract", {}), "warc": ("extract", {"input.format": "warc"}),
+             "parquet": ("extract", {"input.format": "parquet"}), "jsonl": ("extract", {"input.format": "jsonl"}),
+             "pdf": ("pdf", {})}
+    out = {"tried": 0, "crashes": 0, "hangs": 0, "rows_lost": 0, "by_reader": {}}
+    for reader, (spec, sets) in specs.items():
+        folder = corpus / reader
+        if not folder.is_dir():
+            continue
+        files = [p for p in folder.rglob("*") if p.is_file() or p.is_symlink() or not p.is_dir()]
+        run = work / f"bad-{reader}"
+        args = ["run", resources.pipeline_spec(spec), "--input", folder, "--output", run, "--json"]
+        for key, value in sets.items():
+            args += ["--set", f"{key}={value}"]
+        crash = hang = lost = 0
+        try:
+            result = curate(*args, timeout=limit)
+            crash = int(result.returncode != 0 or not (run / "manifest.json").exists())
+        except subprocess.TimeoutExpired:
+            hang = 1
+        if not (crash or hang):
+            accounted = first_stage_files(run)
+            lost = sum(1 for p in files if not any(str(p.relative_to(folder)).startswith(a) or
+                                                   a.startswith(str(p.relative_to(folder)).rsplit(".", 1)[0])
+                                                   for a in accounted))
+        out["tried"] += len(files)
+        out["crashes"] += crash
+        out["hangs"] += hang
+        out["rows_lost"] += lost
+        out["by_reader"][reader] = {"files": len(files), "crash": bool(crash), "hang": bool(hang), "lost": lost}
+    return out
+
+
+def bench_llm(work: Path, docs: int = 24, seed: int = 0) -> dict:
+    work.mkdir(parents=True, exist_ok=True)
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from curate.stages.schema import SHARD_SCHEMA
+
+    folder = work / "llm-in"
+    folder.mkdir()
+    rows = [{"id": f"d{i}", "text": f"Report {i}: the harbour town of Vell rebuilt its stone bridge after the "
+             f"winter floods. Builders and {i + 3} volunteers worked on it for many months, and it reopened in "
+             f"spring with a wider footpath.", "source": "bench", "url": None, "metadata": "{}", "lang": "en",
+             "lang_score": None, "quality_score": None, "n_tokens": None} for i in range(docs)]
+    pq.write_table(pa.Table.from_pylist(rows, schema=SHARD_SCHEMA), folder / "part-00000.parquet")
+    run = work / "llm-run"
+    with FaultServer(mix=0.6, mix_kinds=TRANSPORT + SHAPES, seed=seed, hang_s=3) as server:
+        spec = work / "llm.yaml"
+        spec.write_text(yaml.safe_dump({
+            "name": "llm-faults", "input": {"path": str(folder), "format": "shards"}, "output": str(run),
+            "executor": {"tasks": 2, "workers": 2},
+            "stages": [{"qa_rewrite": {"endpoint": server.url, "prompts": ["qa_factual"], "max_tokens": 32,
+                                       "timeout": 2, "max_retries": 3, "backoff": 0.05, "max_in_flight": 8}}]}))
+        result = curate("run", spec, "--json", timeout=600)
+        kinds = Counter(server.kinds)
+    faults = sum(n for kind, n in kinds.items() if kind != "ok")
+    survived = result.returncode == 0 and json.loads(result.stdout or "{}").get("status") == "ok"
+    parents, answered = set(), Counter()
+    if survived:
+        import pyarrow.parquet as pq
+
+        for shard in (run / "qa_rewrite").rglob("part-*.parquet"):
+            for row in pq.read_table(shard, columns=["id", "metadata"]).to_pylist():
+                parents.add(json.loads(row["metadata"] or "{}").get("parent_id", row["id"]))
+        for ledger in (run / "qa_rewrite" / "requests").glob("ledger-*.jsonl"):
+            for line in ledger.read_text().splitlines():
+                entry = json.loads(line)
+                if "error" not in entry:
+                    answered[entry["key"]] += 1
+    return {"faults_injected": faults, "requests": sum(kinds.values()), "run_survived": survived,
+            "documents": docs, "documents_lost": docs - len(parents & {r["id"] for r in rows}),
+            "answers_duplicated": sum(n - 1 for n in answered.values() if n > 1),
+            "kinds": dict(sorted(kinds.items()))}
+
+
+def bench_injections(work: Path) -> dict:
+    work.mkdir(parents=True, exist_ok=True)
+    marker = work / "PWNED"
+    tried = submitted = 0
+    pages = work / "inj-pages"
+    pages.mkdir()
+    shutil.copy(resources.demo_data() / "html" / "chess-open.html", pages / "a.html")
+    shim, log = work / "bin", work / "sbatch-log"
+    shim.mkdir()
+    (shim / "sbatch").write_text(SBATCH_SHIM)
+    (shim / "sbatch").chmod(0o755)
+    env = {"PATH": f"{shim}:{os.environ['PATH']}", "SBATCH_LOG": str(log)}
+    for n, template in enumerate(HOSTILE):
+        bad = template.format(m=marker)
+        case = work / f"inj-{n}"
+        case.mkdir()
+        log.mkdir(exist_ok=True)
+        for old in log.iterdir():
+            old.unlink()
+        spec = case / "spec.yaml"
+        spec.write_text(yaml.safe_dump({"name": bad, "input": {"path": str(pages)},
+                                        "output": str(case / f"run {bad}".replace("\n", " ")),
+                                        "stages": [{"extract": {"sandbox": False}}]}))
+        curate("run", spec, "--executor", "slurm", "--partition", bad.replace("\n", " "), "--time", "01:00:00",
+               "--set", f"executor.options.qos={json.dumps(bad.replace(chr(10), ' '))}", env=env, cwd=case)
+        scripts = sorted(log.glob("*.sh"), key=lambda p: int(p.stem))
+        submitted += bool(scripts)  # refused values (a line break in an #SBATCH line) submit nothing
+        for script in scripts:
+            subprocess.run(["bash", str(script)], env={**os.environ, **env, "SLURM_ARRAY_TASK_ID": "0"}, cwd=case,
+                           capture_output=True, timeout=300)
+        tried += 1
+        named = case / f"{bad.replace(chr(10), ' ').replace('/', '_')}.yaml"
+        named.write_text(spec.read_text())
+        dags = case / "dags"
+        curate("dag", "export", named, "--out", dags, cwd=case)
+        for dag_file in dags.glob("*.py"):  # compile and run it with a stand-in factory: only literals may run
+            code = compile(dag_file.read_text(), str(dag_file), "exec")
+            stub = type(sys)("curate_stub")
+            stub.dag_from_spec = lambda *a, **k: None
+            saved = sys.modules.get("curate.pipelines.airflow")
+            sys.modules["curate.pipelines.airflow"] = stub
+            try:
+                exec(code, {"__name__": "dag"})
+            finally:
+                sys.modules.pop("curate.pipelines.airflow")
+                if saved is not None:
+                    sys.modules["curate.pipelines.airflow"] = saved
+        tried += 1
+    return {"tried": tried, "slurm_runs_submitted": submitted, "executed": len(list(work.glob("PWNED*")))}
+
+
+def run(kills: bool = True, bad_inputs: str | None = None, llm: bool = True, injections: bool = True,
+        seed: int = 0) -> dict:
+    corpus = Path(bad_inputs) if bad_inputs else resources.manifests().parent / "tests" / "bad_inputs"
+    with tempfile.TemporaryDirectory(prefix="curate-bench-faults-") as tmp:
+        work = Path(tmp)
+        out = {}
+        if kills:
+            out["kills"] = bench_kills(work / "kills")
+        if corpus.is_dir():
+            out["bad_inputs"] = bench_bad_inputs(work / "bad", corpus)
+        if llm:
+            out["llm_faults"] = bench_llm(work / "llm", seed=seed)
+        if injections:
+            out["injections"] = bench_injections(work / "inj")
+    out["goal_met"] = all([
+        "kills" not in out or out["kills"]["tried"] == out["kills"]["resumed_identical"],
+        "bad_inputs" not in out or not any(out["bad_inputs"][k] for k in ("crashes", "hangs", "rows_lost")),
+        "llm_faults" not in out or (out["llm_faults"]["run_survived"] and not out["llm_faults"]["documents_lost"]
+                                    and not out["llm_faults"]["answers_duplicated"]),
+        "injections" not in out or out["injections"]["executed"] == 0])
+    return out
