@@ -73,15 +73,39 @@ def reader_count(logs_folder, label: str = "read") -> int:
     return total
 
 
-def input_summary(spec: PipelineSpec) -> dict:
+def input_files(spec: PipelineSpec) -> list[str]:
+    return input_reader(spec).files()
+
+
+def input_summary(spec: PipelineSpec, files: list[str]) -> dict:
     """The files the first stage's reader takes as input: count, bytes, and a hash of names and sizes."""
-    reader = input_reader(spec)
-    folder = reader.folder
-    files = reader.files()
-    sizes = [folder.size(p) for p in files]
+    folder = get_datafolder(input_reader(spec).folder)
+    sizes = []
+    for path in files:
+        try:
+            sizes.append(folder.size(path))
+        except OSError:  # a dangling link or a special file: listed, read as a rejected row
+            sizes.append(0)
     listing = hashlib.sha256("\n".join(f"{p}\t{s}" for p, s in zip(files, sizes)).encode()).hexdigest()
     return {"path": spec.input.path, "format": spec.input.format, "files": len(files), "bytes": sum(sizes),
             "listing_sha256": listing}
+
+
+def files_without_rows(spec: PipelineSpec, files: list[str]) -> list[str]:
+    """Input files (as the reader lists them) that no row of the first stage names in `metadata.path`.
+
+    The first stage's `in` is the reader's own count, so a reader that skipped a file whole would still
+    add up; this second, independent check makes such a run fail. (`shards` input is rows of another
+    run, checked there.)"""
+    if spec.input.format == "shards":
+        return []
+    folder = get_datafolder(StageRun(spec, 0).output)
+    seen = set()
+    for shard in shard_files(folder, "part-*.parquet") + shard_files(folder, "rejected/part-*.parquet"):
+        with folder.open(shard["path"], "rb") as f:
+            for meta in pq.read_table(f, columns=["metadata"]).column("metadata").to_pylist():
+                seen.add(json.loads(meta or "{}").get("path"))
+    return [p for p in files if p not in seen]
 
 
 def parent_count(folder) -> int:
@@ -115,6 +139,10 @@ def stage_counts(spec: PipelineSpec, index: int, previous_out: int | None) -> di
 
 def write_manifest(spec: PipelineSpec, timings: dict) -> dict:
     stages, problems, previous_out = {}, [], None
+    files = input_files(spec)
+    missing = files_without_rows(spec, files)
+    if missing:
+        problems.append(f"{len(missing)} input file(s) gave no row: {', '.join(missing[:5])}")
     for index, stage in enumerate(spec.stages):
         counts = stage_counts(spec, index, previous_out)
         counts["seconds"] = timings.get(stage.name)
@@ -130,7 +158,7 @@ def write_manifest(spec: PipelineSpec, timings: dict) -> dict:
     manifest = {
         "name": spec.name, "spec": spec.to_yaml_dict(), "spec_sha256": spec.hash(),
         "status": "failed" if problems else "ok", "problems": problems,
-        "packages": package_versions(), "input": input_summary(spec), "stages": stages,
+        "packages": package_versions(), "input": input_summary(spec, files), "stages": stages,
         "seconds": round(sum(t for t in timings.values() if t), 3),
     }
     out = get_datafolder(spec.output)

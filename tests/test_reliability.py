@@ -97,7 +97,10 @@ def kill_when(cmd: list, marker: Path, timeout: float = 300) -> None:
     deadline = time.monotonic() + timeout
     while not (marker.is_dir() and any(marker.iterdir())) and proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.005)
-    os.killpg(proc.pid, signal.SIGKILL)
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:  # it had ended: the caller's checks say so
+        pass
     proc.wait()
 
 
@@ -263,3 +266,36 @@ def test_retried_synthesis_reruns_the_stages_after_it(tmp_path):
         second = json.loads(run_curate("run", spec, "--retry-failed", "--json").stdout)
     assert second["status"] == "ok" and second["stages"]["qa_rewrite"]["out"] > 0
     assert second["stages"]["exact_dedupe"]["in"] == second["stages"]["qa_rewrite"]["out"]
+
+
+def test_bench_faults_runs_its_injections_end_to_end():
+    """`curate bench faults` (its figures are for the README, not for tests): the injection part, quickly."""
+    from curate.pipelines.benches import run_bench
+
+    result = run_bench("faults", kills=False, llm=False, bad_inputs="/nonexistent")
+    assert result["injections"]["executed"] == 0 and result["injections"]["slurm_runs_submitted"] >= 4
+    assert result["goal_met"]
+
+
+class SkippingReader:
+    """An html reader that silently drops one file (made from the real one below)."""
+
+
+def test_a_reader_that_skips_a_file_fails_the_run(tmp_path, monkeypatch):
+    """The first stage's `in` is the reader's own count; the input listing checks it independently."""
+    import curate
+    from curate.pipelines.registry import INPUT_FORMATS
+    from curate.stages.readers import HtmlFolderReader
+
+    class Skipping(HtmlFolderReader):
+        def run(self, data=None, rank: int = 0, world_size: int = 1):
+            for path in self.files()[rank::world_size]:
+                for doc in self.read_checked(path) if path != "chess-open.html" else ():
+                    self.stat_update("read")  # its own count agrees with what it yields
+                    yield doc
+
+    monkeypatch.setattr(SkippingReader, "reader", Skipping, raising=False)
+    monkeypatch.setitem(INPUT_FORMATS.builtins, "html", "test_reliability:SkippingReader.reader")
+    with pytest.raises(curate.RunError, match=r"1 input file\(s\) gave no row: chess-open.html"):
+        curate.run(SPECS / "extract.yaml", input=str(DEMO / "html"), output=str(tmp_path / "run"),
+                   overrides={"stages.extract.sandbox": False})

@@ -93,7 +93,10 @@ def bench_kills(work: Path, fractions=(0.15, 0.35, 0.55, 0.75, 0.9)) -> dict:
             if how == "marker" and (out / at).is_dir() and any((out / at).iterdir()):
                 break
             time.sleep(0.005)
-        os.killpg(proc.pid, signal.SIGKILL)
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:  # it had ended
+            pass
         proc.wait()
         if (out / "manifest.json").exists():
             continue  # the run ended before the kill: not a kill point
