@@ -15,6 +15,7 @@ from pathlib import Path
 
 import httpx
 
+from curate.processes import die_with_parent
 from curate.synth.client import EndpointError
 
 MODEL_FILE = "gemma-3-270m-q4_k_m.gguf"
@@ -45,14 +46,9 @@ def model_path(folder: str | Path | None = None) -> Path:
     return target
 
 
-def _die_with_parent() -> None:
-    """In the child before exec (Linux): get SIGTERM when the parent dies, so a killed run leaves no server."""
-    try:
-        import ctypes
-
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass
+def _server_dies_with_parent() -> None:
+    """In the server's process before exec: SIGTERM when the run dies, so a killed run leaves no server."""
+    die_with_parent(signal.SIGTERM)
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -85,7 +81,7 @@ class LocalServer:
                "--n_ctx", str(self.n_ctx), "--n_threads", str(self.n_threads),
                "--n_threads_batch", str(self.n_threads), "--verbose", "False"]
         self.process = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-                                        preexec_fn=_die_with_parent if sys.platform == "linux" else None)
+                                        preexec_fn=_server_dies_with_parent)
         if log is not subprocess.DEVNULL:
             log.close()
         deadline = time.monotonic() + self.start_timeout
