@@ -17,14 +17,13 @@ import sys
 import time
 from typing import Literal
 
-import pyarrow.parquet as pq
 from datatrove.data import Document, Media, MediaType
 from pydantic import Field
 
 from curate.stages.base import DocumentStage, StageParams
 from curate.stages.ocr import OcrParams
 from curate.stages.pdf_worker import _LEN
-from curate.stages.readers import _FileReader
+from curate.stages.readers import _FileReader, _Unread, parquet_rows
 from curate.stages.schema import reject
 
 PDF_MAGIC = b"%PDF-"
@@ -42,7 +41,10 @@ def not_a_pdf(data: bytes) -> str | None:
 
 
 class PdfReader(_FileReader):
-    """Each `.pdf` below the input folder, or each row of Parquet files whose `pdf_key` column holds PDF bytes."""
+    """Each `.pdf` below the input folder, or each row of Parquet files whose `pdf_key` column holds PDF bytes.
+
+    The bytes travel in the document's media; `metadata.path` only says where they came from (the
+    stage never opens a path: see `PdfExtractor.pdf_bytes`)."""
 
     name = "pdf"
     suffixes = (".pdf", ".parquet")
@@ -57,9 +59,12 @@ class PdfReader(_FileReader):
         return cls(inp.path, pdf_key=inp.text_key if inp.text_key != "text" else "pdf", id_key=inp.id_key,
                    source=inp.source, glob=inp.glob, max_bytes=inp.max_bytes)
 
+    def file_id(self, path: str) -> str:
+        return path[:-4] if path.lower().endswith(".pdf") else path
+
     def make_doc(self, doc_id: str, data: bytes, **meta) -> Document:
         if len(data) > self.max_bytes:
-            return self.rejected(doc_id, "too_large", f"{len(data)} bytes > max_bytes {self.max_bytes}", **meta)
+            return self.rejected(doc_id, "too_large", f"more than max_bytes {self.max_bytes} bytes", **meta)
         problem = not_a_pdf(data)
         if problem:
             return self.rejected(doc_id, "empty_file" if problem == "empty file" else "not_a_pdf", problem, **meta)
@@ -71,7 +76,7 @@ class PdfReader(_FileReader):
         if path.lower().endswith(".parquet"):
             yield from self.read_table(path)
             return
-        doc_id = path[:-4] if path.lower().endswith(".pdf") else path
+        doc_id = self.file_id(path)
         try:
             with self.folder.open(path, "rb") as f:
                 data = f.read(self.max_bytes + 1)
@@ -81,18 +86,21 @@ class PdfReader(_FileReader):
         yield self.make_doc(doc_id, data, path=path)
 
     def read_table(self, path: str):
+        """Only the id and PDF columns are read; a row that cannot be converted is rejected alone."""
         index = -1
         try:
             with self.folder.open(path, "rb") as f:
-                for batch in pq.ParquetFile(f).iter_batches(batch_size=64):
-                    for row in batch.to_pylist():
-                        index += 1
-                        doc_id = str(row.get(self.id_key) or f"{path}#{index}")
-                        data = row.get(self.pdf_key)
-                        if not isinstance(data, bytes):
-                            yield self.rejected(doc_id, "bad_record", f"no bytes in column '{self.pdf_key}'", path=path)
-                            continue
-                        yield self.make_doc(doc_id, data, path=path, row=index)
+                for index, row in enumerate(parquet_rows(f, batch_size=64, columns=[self.pdf_key, self.id_key])):
+                    if isinstance(row, _Unread):
+                        yield self.rejected(f"{path}#{index}", row.reason, row.detail, path=path, row=index)
+                        continue
+                    doc_id = str(row.get(self.id_key) or f"{path}#{index}")
+                    data = row.get(self.pdf_key)
+                    if not isinstance(data, bytes):
+                        yield self.rejected(doc_id, "bad_record", f"no bytes in column '{self.pdf_key}'", path=path,
+                                            row=index)
+                        continue
+                    yield self.make_doc(doc_id, data, path=path, row=index)
         except Exception as e:  # truncated or corrupt Parquet: account for the rest as one rejected record
             yield self.rejected(f"{path}#{index + 1}", "unreadable_file", f"{type(e).__name__}: {e}", path=path)
 
@@ -232,15 +240,11 @@ class PdfExtractor(DocumentStage):
                 self.worker = None
 
     def pdf_bytes(self, doc: Document) -> bytes | None:
+        """The PDF bytes the reader put in the document's media. Never a path from the data (a
+        `path` column or metadata value): that would let input choose any local file or URL to open."""
         for media in doc.media:
             if media.media_bytes:
                 return media.media_bytes
-        path = doc.metadata.get("path")
-        if path:
-            import fsspec
-
-            with fsspec.open(path, "rb") as f:
-                return f.read()
         return None
 
     def process(self, doc: Document) -> Document:
@@ -250,7 +254,8 @@ class PdfExtractor(DocumentStage):
         doc.media = []  # the bytes do not travel into the shards
         doc.text = ""
         if data is None:
-            return reject(doc, "no_pdf_bytes", "the document carries no PDF bytes and no readable path")
+            return reject(doc, "no_pdf_bytes", "the document carries no PDF bytes (a path in its metadata is never "
+                                               "opened: read PDFs with input format pdf)")
         try:
             reply = worker.open(doc.id, data, p.password, p.open_timeout)
         except WorkerTimeout as e:

@@ -67,18 +67,20 @@ def test_bad_html_files_become_rejected_rows(curate, tmp_path):
         assert rejected["deep"]["reason"] in ("no_content", "timeout", "error")
 
 
-def test_legacy_8bit_pages_are_decoded_and_kept(curate, tmp_path):
+def test_legacy_8bit_and_utf16_pages_are_decoded_and_kept(curate, tmp_path):
     pages = tmp_path / "pages"
     pages.mkdir()
     (pages / "latin.html").write_bytes(article(2).replace("rivers", "rivers caf\xe9").encode("latin-1"))
     (pages / "declared.html").write_bytes(
         ('<html><head><meta charset="iso-8859-1"></head>' + article(3).replace("towns", "Städte")).encode("latin-1"))
+    (pages / "utf16.html").write_bytes(article(4).replace("bridges", "Brücken").encode("utf-16"))  # was not_html
     out = tmp_path / "run"
     manifest = json.loads(curate("run", SPEC, "--input", pages, "--output", out, "--json").stdout)
     check_accounting(manifest)
     kept = rows(out / "extract")
-    assert set(kept) == {"latin", "declared"}
+    assert set(kept) == {"latin", "declared", "utf16"}
     assert "Städte" in kept["declared"]["text"] and "rivers café" in kept["latin"]["text"]
+    assert "Brücken" in kept["utf16"]["text"]
 
 
 def test_truncated_warc_files_become_rejected_rows(curate, tmp_path):

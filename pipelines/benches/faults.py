@@ -114,35 +114,39 @@ def bench_kills(work: Path, fractions=(0.15, 0.35, 0.55, 0.75, 0.9)) -> dict:
             "failures": failures}
 
 
-def first_stage_files(out: Path) -> set[str]:
-    """The input files behind the first stage's rows (metadata.path, else the id up to a '#')."""
+def corpus_script():
+    """`scripts/make_bad_inputs.py` of the checkout: the corpus's expected rows, runs and special files."""
+    import importlib.util
+
+    path = resources.manifests().parent / "scripts" / "make_bad_inputs.py"
+    spec = importlib.util.spec_from_file_location("make_bad_inputs", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def first_stage_paths(out: Path) -> set[str]:
+    """The input files (`metadata.path`) behind the first stage's kept and rejected rows."""
     import pyarrow.parquet as pq
 
-    manifest = json.loads((out / "manifest.json").read_text())
-    stage = next(iter(manifest["stages"]))
-    seen = set()
-    for shard in (out / stage).rglob("part-*.parquet"):
-        for row in pq.read_table(shard, columns=["id", "metadata"]).to_pylist():
-            meta = json.loads(row["metadata"] or "{}")
-            seen.add(meta.get("path") or row["id"].split("#")[0])
-    return seen
+    stage = next(iter(json.loads((out / "manifest.json").read_text())["stages"]))
+    return {json.loads(row["metadata"] or "{}").get("path") for shard in (out / stage).rglob("part-*.parquet")
+            for row in pq.read_table(shard, columns=["metadata"]).to_pylist()}
 
 
 def bench_bad_inputs(work: Path, corpus: Path, limit: float = 300) -> dict:
+    """Each reader's corpus folder, plus the files git cannot hold (FIFOs, links, non-UTF-8 names)."""
     work.mkdir(parents=True, exist_ok=True)
-    specs = {"html": ("extract", {}), "warc": ("extract", {"input.format": "warc"}),
-             "parquet": ("extract", {"input.format": "parquet"}), "jsonl": ("extract", {"input.format": "jsonl"}),
-             "pdf": ("pdf", {})}
+    bad = corpus_script()
     out = {"tried": 0, "crashes": 0, "hangs": 0, "rows_lost": 0, "by_reader": {}}
-    for reader, (spec, sets) in specs.items():
-        folder = corpus / reader
-        if not folder.is_dir():
-            continue
-        files = [p for p in folder.rglob("*") if p.is_file() or p.is_symlink() or not p.is_dir()]
-        run = work / f"bad-{reader}"
-        args = ["run", resources.pipeline_spec(spec), "--input", folder, "--output", run, "--json"]
-        for key, value in sets.items():
-            args += ["--set", f"{key}={value}"]
+    for reader, (spec, sets) in bad.RUNS.items():
+        folder = work / reader
+        shutil.copytree(corpus / reader, folder, symlinks=True)
+        inputs = [p for p, e in {**bad.expected(reader), **bad.make_special_files(folder, reader)}.items() if e]
+        run = work / f"run-{reader}"
+        args = ["run", resources.manifests().parent / spec, "--input", folder, "--output", run, "--json"]
+        for override in sets:
+            args += ["--set", override]
         crash = hang = lost = 0
         try:
             result = curate(*args, timeout=limit)
@@ -150,15 +154,12 @@ def bench_bad_inputs(work: Path, corpus: Path, limit: float = 300) -> dict:
         except subprocess.TimeoutExpired:
             hang = 1
         if not (crash or hang):
-            accounted = first_stage_files(run)
-            lost = sum(1 for p in files if not any(str(p.relative_to(folder)).startswith(a) or
-                                                   a.startswith(str(p.relative_to(folder)).rsplit(".", 1)[0])
-                                                   for a in accounted))
-        out["tried"] += len(files)
+            lost = len(set(inputs) - first_stage_paths(run))
+        out["tried"] += len(inputs)
         out["crashes"] += crash
         out["hangs"] += hang
         out["rows_lost"] += lost
-        out["by_reader"][reader] = {"files": len(files), "crash": bool(crash), "hang": bool(hang), "lost": lost}
+        out["by_reader"][reader] = {"files": len(inputs), "crash": bool(crash), "hang": bool(hang), "lost": lost}
     return out
 
 
