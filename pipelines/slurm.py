@@ -6,12 +6,14 @@ runs `curate manifest RUN_DIR` once every stage has finished. `curate status RUN
 how far the run is meanwhile. The spec is saved as `<output>/spec.yaml` so the manifest job
 (and anyone later) can rebuild it from the run folder alone.
 """
+import re
 import shlex
 import sys
 
 from datatrove.executor.slurm import launch_slurm_job
 from datatrove.io import get_datafolder
 
+from curate.errors import ConfigError
 from curate.pipelines.executors.slurm import sbatch_line, slurm_chain
 from curate.pipelines.layout import StageRun
 from curate.pipelines.manifest import write_manifest
@@ -26,7 +28,8 @@ def manifest_script(last, spec: PipelineSpec) -> str:
     stage_args = last.get_sbatch_args()
     args = {key: stage_args[key] for key in ("partition", "qos", "time") if key in stage_args}
     log = f"{output}/logs/manifest_%j.out"
-    args.update({"job-name": f"curate.{spec.name}.manifest", "cpus-per-task": 1, "mem-per-cpu": "2G",
+    label = re.sub(r"[^A-Za-z0-9_.-]", "_", spec.name)  # a job name is a label: no spec text in the script
+    args.update({"job-name": f"curate.{label}.manifest", "cpus-per-task": 1, "mem-per-cpu": "2G",
                  "output": log, "error": log})
     env = last.env_command or (f"source {shlex.quote(last.venv_path)}" if last.venv_path else "")
     lines = ["#!/bin/bash", *(sbatch_line(key, value) for key, value in args.items()), env, "set -xe",
@@ -36,6 +39,8 @@ def manifest_script(last, spec: PipelineSpec) -> str:
 
 def submit_pipeline(spec: PipelineSpec, on_stage=None) -> dict:
     """Submit every stage chained with `depends`, then the manifest job; returns the job ids."""
+    if any(c in spec.output for c in "\n\r\0"):  # it goes into #SBATCH lines, which cannot quote a line break
+        raise ConfigError(f"output {spec.output!r}: a Slurm run folder cannot hold a line break")
     with own_output(spec):
         return _submit(spec, on_stage)
 

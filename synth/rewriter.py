@@ -248,8 +248,9 @@ class QARewriter(Stage):
         meta = {"source": f"{doc.metadata.get('source') or ''}{prompt.source_suffix if prompt else '/qa'}",
                 "url": doc.metadata.get("url"), "parent_id": doc.id, "prompt": name, "model": model,
                 "sampling": dict(self.sampling), "chunk": chunk, "n_chunks": n_chunks}
-        if doc.metadata.get("lang"):
-            meta["lang"] = doc.metadata["lang"]
+        for key in ("lang", "path"):  # path: the input file, for the manifest's every-file-gave-a-row check
+            if doc.metadata.get(key):
+                meta[key] = doc.metadata[key]
         if info:
             meta["qa_rewrite"] = info
         row = Document(text=text or "", id=f"{doc.id}/{name}/{chunk}", metadata=meta)
