@@ -12,7 +12,7 @@ from pathlib import Path
 import psutil
 import pytest
 import yaml
-from conftest import BENCH_PAGES, ROOT, run_curate
+from conftest import ROOT, run_curate
 from test_mix import runs, tokenizer_file  # noqa: F401  (fixtures: small runs a recipe reads, a BPE tokenizer)
 from test_scale import fake_slurm
 
@@ -166,20 +166,48 @@ def test_a_failed_task_with_sandbox_and_two_workers_exits_without_orphans(tmp_pa
     assert not curate_processes(str(spec)), "processes of the run are still alive"
 
 
+BLOCKER = """
+import time
+from pathlib import Path
+
+import curate
+
+
+class Blocker(curate.DocumentStage):
+    \"\"\"Holds its task until `release` exists (bounded), after saying it started: a run that is surely busy.\"\"\"
+
+    class Params(curate.StageParams):
+        folder: str
+
+    def setup(self):
+        Path(self.params.folder, "started").touch()
+        deadline = time.monotonic() + 120
+        while not Path(self.params.folder, "release").exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+
+    def process(self, doc):
+        return doc
+"""
+
+
 def test_a_second_run_into_a_busy_folder_is_refused(tmp_path):
-    out = tmp_path / "run"
-    first = subprocess.Popen([sys.executable, "-m", "curate", "run", str(SPECS / "extract.yaml"), "--input",
-                              str(BENCH_PAGES), "--output", str(out), "--set", "stages.extract.sandbox=false"],
+    (tmp_path / "blocker.py").write_text(BLOCKER)
+    env = {**os.environ, "PYTHONPATH": str(tmp_path)}  # the blocking stage's module, not curate
+    out, spec = tmp_path / "run", tmp_path / "spec.yaml"
+    spec.write_text(yaml.safe_dump({"name": "busy", "input": {"path": str(DEMO / "html")}, "output": str(out),
+                                    "stages": [{"blocker:Blocker": {"folder": str(tmp_path)}}]}))
+    first = subprocess.Popen([sys.executable, "-m", "curate", "run", str(spec)], env=env,
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 120
-        while not (out / "logs" / "extract" / "progress").exists() and time.monotonic() < deadline:
+        while not (tmp_path / "started").exists() and first.poll() is None and time.monotonic() < deadline:
             time.sleep(0.01)
-        second = run_curate("run", SPECS / "extract.yaml", "--input", BENCH_PAGES, "--output", out, "--set",
-                            "stages.extract.sandbox=false", check=False)
+        second = run_curate("run", spec, check=False, env={"PYTHONPATH": str(tmp_path)})
         assert second.returncode == 2 and "in use by another curate run" in second.stderr, second.stderr[-2000:]
+        (tmp_path / "release").touch()
         assert first.wait(timeout=300) == 0
     finally:
+        (tmp_path / "release").touch()
         first.kill()
     assert json.loads((out / "manifest.json").read_text())["status"] == "ok"
 
