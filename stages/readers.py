@@ -39,7 +39,11 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 
 def clean_text(text: str) -> str:
     """`text` as valid UTF-8: lone surrogates (JSON's "\\ud800", undecodable file-name bytes) become U+FFFD."""
-    return text if text.isascii() else _SURROGATE.sub("\ufffd", text)
+    try:
+        text.encode("utf-8")  # fast in C; fails only on a surrogate
+        return text
+    except UnicodeEncodeError:
+        return _SURROGATE.sub("\ufffd", text)
 
 
 def escape_name(name: str) -> str:
