@@ -22,6 +22,8 @@ import socket
 import sys
 from pathlib import Path
 
+from curate.pipelines.benches.pdfs import hand_pdf
+
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "tests" / "bad_inputs"
 MAX_BYTES = 20_000
@@ -418,18 +420,6 @@ def text_pdf(pages: list[str], password: str | None = None) -> bytes:
     return bytes(pdf.output())
 
 
-def hand_pdf(objects: list[bytes], root: int = 1, xref_shift: int = 0) -> bytes:
-    """A PDF from object bodies, with an xref table (offsets moved by `xref_shift` to break it)."""
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % (o + xref_shift) for o in offsets)
-    out += b"trailer\n<</Size %d/Root %d 0 R>>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, root, xref)
-    return bytes(out)
 
 
 def pdf_kinds() -> dict:

@@ -76,9 +76,8 @@ def scanned_pdf(pages: list[list[str]], dpi: int = 200, bilevel: bool = False) -
     return image_pdf(render_pages(text_pdf(pages), dpi), dpi, bilevel)
 
 
-def zero_page_pdf() -> bytes:
-    """A well-formed PDF whose page tree is empty."""
-    objects = [b"<</Type/Catalog/Pages 2 0 R>>", b"<</Type/Pages/Kids[]/Count 0>>"]
+def hand_pdf(objects: list[bytes], root: int = 1, xref_shift: int = 0) -> bytes:
+    """A PDF from object bodies, with an xref table (offsets moved by `xref_shift` to break it)."""
     out = bytearray(b"%PDF-1.4\n")
     offsets = []
     for number, body in enumerate(objects, start=1):
@@ -86,9 +85,14 @@ def zero_page_pdf() -> bytes:
         out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
     xref = len(out)
     out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
-    out += b"trailer\n<</Size %d/Root 1 0 R>>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    out += b"".join(b"%010d 00000 n \n" % (o + xref_shift) for o in offsets)
+    out += b"trailer\n<</Size %d/Root %d 0 R>>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, root, xref)
     return bytes(out)
+
+
+def zero_page_pdf() -> bytes:
+    """A well-formed PDF whose page tree is empty."""
+    return hand_pdf([b"<</Type/Catalog/Pages 2 0 R>>", b"<</Type/Pages/Kids[]/Count 0>>"])
 
 
 def normalize(text: str) -> str:
