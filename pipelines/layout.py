@@ -46,11 +46,14 @@ class StageRun:
     def progress(self) -> str:
         return self.path("logs", self.stage.name, "progress")
 
+    def pass_logs(self, name: str) -> str:
+        """Logs of one pass (`""`: the stage's only, unnamed pass)."""
+        return f"{self.logs}/{name}" if name else self.logs
+
     @property
     def counted_logs(self) -> str:
         """Logs whose first step counts this stage's input: its last pass's (see `Stage.PASSES`)."""
-        last = stage_class(self.stage.type).PASSES[-1]
-        return f"{self.logs}/{last}" if last else self.logs
+        return self.pass_logs(stage_class(self.stage.type).PASSES[-1])
 
     @property
     def previous_output(self) -> str | None:

@@ -73,13 +73,8 @@ def reader_count(logs_folder, label: str = "read") -> int:
     return total
 
 
-def input_files(spec: PipelineSpec) -> list[str]:
-    return input_reader(spec).files()
-
-
-def input_summary(spec: PipelineSpec, files: list[str]) -> dict:
+def input_summary(spec: PipelineSpec, folder, files: list[str]) -> dict:
     """The files the first stage's reader takes as input: count, bytes, and a hash of names and sizes."""
-    folder = get_datafolder(input_reader(spec).folder)
     sizes = []
     for path in files:
         try:
@@ -91,7 +86,16 @@ def input_summary(spec: PipelineSpec, files: list[str]) -> dict:
             "listing_sha256": listing}
 
 
-def files_without_rows(spec: PipelineSpec, files: list[str]) -> list[str]:
+def row_metadata(folder, paths: list[str]):
+    """(id, metadata dict) of every row of these shards of a stage folder."""
+    for path in paths:
+        with folder.open(path, "rb") as f:
+            table = pq.read_table(f, columns=["id", "metadata"])
+        for doc_id, meta in zip(table.column("id").to_pylist(), table.column("metadata").to_pylist()):
+            yield doc_id, json.loads(meta or "{}")
+
+
+def files_without_rows(spec: PipelineSpec, files: list[str], first_stage_shards: list[str]) -> list[str]:
     """Input files (as the reader lists them) that no row of the first stage names in `metadata.path`.
 
     The first stage's `in` is the reader's own count, so a reader that skipped a file whole would still
@@ -99,27 +103,14 @@ def files_without_rows(spec: PipelineSpec, files: list[str]) -> list[str]:
     run, checked there.)"""
     if spec.input.format == "shards":
         return []
-    folder = get_datafolder(StageRun(spec, 0).output)
-    seen = set()
-    for shard in shard_files(folder, "part-*.parquet") + shard_files(folder, "rejected/part-*.parquet"):
-        with folder.open(shard["path"], "rb") as f:
-            for meta in pq.read_table(f, columns=["metadata"]).column("metadata").to_pylist():
-                seen.add(json.loads(meta or "{}").get("path"))
+    rows = row_metadata(get_datafolder(StageRun(spec, 0).output), first_stage_shards)
+    seen = {meta.get("path") for _, meta in rows}
     return [p for p in files if p not in seen]
 
 
-def parent_count(folder) -> int:
+def parent_count(folder, paths: list[str]) -> int:
     """Distinct input documents behind the rows of an expanding stage (metadata.parent_id, else the id)."""
-    parents = set()
-    for path in sorted(folder.list_files(glob_pattern="part-*.parquet")) + \
-            sorted(folder.list_files(glob_pattern="rejected/part-*.parquet")):
-        if "/.tmp-" in f"/{path}":
-            continue
-        with folder.open(path, "rb") as f:
-            table = pq.read_table(f, columns=["id", "metadata"])
-        for doc_id, meta in zip(table.column("id").to_pylist(), table.column("metadata").to_pylist()):
-            parents.add(json.loads(meta or "{}").get("parent_id", doc_id))
-    return len(parents)
+    return len({meta.get("parent_id", doc_id) for doc_id, meta in row_metadata(folder, paths)})
 
 
 def stage_counts(spec: PipelineSpec, index: int, previous_out: int | None) -> dict:
@@ -133,16 +124,12 @@ def stage_counts(spec: PipelineSpec, index: int, previous_out: int | None) -> di
     counts = {"stage": run.stage.type, "in": n_in, "out": n_out, "rejected": sum(reasons.values()),
               "rejected_by_reason": dict(sorted(reasons.items())), "files": kept + rejected}
     if stage_class(run.stage.type).expands:  # 1 doc -> N rows: count the docs behind them
-        counts["parents"] = parent_count(folder)
+        counts["parents"] = parent_count(folder, [f["path"] for f in kept + rejected])
     return counts
 
 
 def write_manifest(spec: PipelineSpec, timings: dict) -> dict:
     stages, problems, previous_out = {}, [], None
-    files = input_files(spec)
-    missing = files_without_rows(spec, files)
-    if missing:
-        problems.append(f"{len(missing)} input file(s) gave no row: {', '.join(missing[:5])}")
     for index, stage in enumerate(spec.stages):
         counts = stage_counts(spec, index, previous_out)
         counts["seconds"] = timings.get(stage.name)
@@ -155,10 +142,16 @@ def write_manifest(spec: PipelineSpec, timings: dict) -> dict:
             problems.append(f"stage {stage.name}: in={counts['in']} != out={counts['out']} + "
                             f"rejected={counts['rejected']}")
         previous_out = counts["out"]
+    reader = input_reader(spec)
+    files = reader.files()
+    first_shards = [f["path"] for f in next(iter(stages.values()))["files"]]
+    missing = files_without_rows(spec, files, first_shards)
+    if missing:
+        problems.append(f"{len(missing)} input file(s) gave no row: {', '.join(missing[:5])}")
     manifest = {
         "name": spec.name, "spec": spec.to_yaml_dict(), "spec_sha256": spec.hash(),
         "status": "failed" if problems else "ok", "problems": problems,
-        "packages": package_versions(), "input": input_summary(spec, files), "stages": stages,
+        "packages": package_versions(), "input": input_summary(spec, reader.folder, files), "stages": stages,
         "seconds": round(sum(t for t in timings.values() if t), 3),
     }
     out = get_datafolder(spec.output)

@@ -8,7 +8,7 @@ import inspect
 from pathlib import Path
 
 from curate.errors import ConfigError
-from curate.registry import Registry, UnknownName
+from curate.registry import Registry
 from curate.stages.base import Stage
 
 STAGES = Registry("stage", "curate.stages", {
@@ -55,7 +55,7 @@ def describe_stages() -> list[dict]:
             cls = stage_class(name)
             row["file"] = str(Path(inspect.getfile(cls)))
             row["doc"] = (inspect.getdoc(cls) or "").split("\n\n")[0].replace("\n", " ")
-        except (UnknownName, ConfigError, ImportError) as e:  # an extra that is not installed here
+        except (ConfigError, ImportError) as e:  # an extra that is not installed here (UnknownName is a ConfigError)
             row["file"], row["doc"] = "", f"(not loadable here: {e})"
         out.append(row)
     return sorted(out, key=lambda row: row["name"])

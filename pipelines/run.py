@@ -47,10 +47,15 @@ def stage_passes(run: StageRun) -> list[StagePass]:
     return stage_step(run).passes(lambda: stage_reader(run), lambda: stage_writer(run))
 
 
+def completed_tasks(logs: str) -> int:
+    """Completion markers in an executor run's logging folder."""
+    folder = get_datafolder(logs)
+    return len(folder.list_files("completions")) if folder.isdir("completions") else 0
+
+
 def stage_progress(run: StageRun) -> tuple[int, int]:
     """(tasks finished in the stage's last pass, documents written) so far, this run and earlier ones."""
-    done_folder, folder = get_datafolder(run.counted_logs), get_datafolder(run.logs)
-    done = len(done_folder.list_files("completions")) if done_folder.isdir("completions") else 0
+    done, folder = completed_tasks(run.counted_logs), get_datafolder(run.logs)
     docs = 0
     if folder.isdir("progress"):
         for path in folder.list_files("progress"):
@@ -69,9 +74,7 @@ def _watch(run: StageRun, on_progress, stop: threading.Event, every: float = 0.5
 
 def stage_done(run: StageRun, last: StagePass) -> bool:
     """Has every task of the stage's last pass a completion marker?"""
-    logs = get_datafolder(f"{run.logs}/{last.name}" if last.name else run.logs)
-    done = len(logs.list_files("completions")) if logs.isdir("completions") else 0
-    return done >= (last.tasks or run.spec.executor.tasks)
+    return completed_tasks(run.pass_logs(last.name)) >= (last.tasks or run.spec.executor.tasks)
 
 
 def reopen_later_stages(run: StageRun) -> None:
@@ -102,8 +105,7 @@ def run_stage(run: StageRun, on_progress=None) -> None:
                 if one.tasks is not None:
                     executor_spec = executor_spec.model_copy(update={"tasks": one.tasks,
                                                                      "workers": min(executor_spec.workers, one.tasks)})
-                logs = f"{run.logs}/{one.name}" if one.name else run.logs
-                make_executor(executor_spec, one.pipeline, logging_dir=logs).run()
+                make_executor(executor_spec, one.pipeline, logging_dir=run.pass_logs(one.name)).run()
         finally:
             stop.set()
     if on_progress is not None:

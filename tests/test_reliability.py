@@ -16,6 +16,8 @@ from conftest import ROOT, run_curate
 from test_mix import runs, tokenizer_file  # noqa: F401  (fixtures: small runs a recipe reads, a BPE tokenizer)
 from test_scale import fake_slurm
 
+from curate.pipelines.benches.faults import data_files
+
 DEMO = ROOT / "manifests" / "demo"
 SPECS = ROOT / "manifests" / "pipelines"
 MIXES = ROOT / "manifests" / "mixes"
@@ -56,15 +58,6 @@ def run_args(spec: str, sets: dict, out: Path) -> list:
     return args
 
 
-def run_files(out: Path) -> dict[str, str]:
-    """Every data file of a run or mix folder (not logs, not the manifests, which hold timings) -> its hash."""
-    import hashlib
-
-    return {str(p.relative_to(out)): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(out.rglob("*"))
-            if p.is_file() and p.parts[len(out.parts)] != "logs"
-            and p.name not in ("manifest.json", "mix_manifest.json")}
-
-
 @pytest.fixture(scope="module")
 def references(inputs, tmp_path_factory) -> dict:
     """One clean run of every shipped spec: {spec: run folder}."""
@@ -83,11 +76,11 @@ def test_every_shipped_spec_has_a_test_input(inputs):
 @pytest.mark.parametrize("spec", sorted(p.stem for p in SPECS.glob("*.yaml")))
 def test_the_same_command_again_resumes_and_changes_nothing(spec, inputs, references):
     """web.yaml could not be re-run at all: its int-keyed heuristics settings came back from JSON as strings."""
-    before = run_files(references[spec])
+    before = data_files(references[spec])
     again = run_curate(*run_args(spec, inputs[spec], references[spec]), check=False)
     assert again.returncode == 0, again.stderr[-2000:]
     assert json.loads(again.stdout)["status"] == "ok"
-    assert run_files(references[spec]) == before and before
+    assert data_files(references[spec]) == before and before
 
 
 def kill_when(cmd: list, marker: Path, timeout: float = 300) -> None:
@@ -111,8 +104,8 @@ def test_web_killed_at_a_stage_resumes_byte_identical(point, inputs, references,
     assert not (out / "manifest.json").exists(), f"the kill at {point} landed after the run ended"
     result = run_curate(*run_args("web", inputs["web"], out))
     assert json.loads(result.stdout)["status"] == "ok"
-    files = run_files(out)
-    assert files == run_files(references["web"])
+    files = data_files(out)
+    assert files == data_files(references["web"])
     assert not [name for name in files if "/.tmp-" in f"/{name}"]
 
 
@@ -135,15 +128,15 @@ def test_mix_rebuild_and_killed_rebuild_give_the_same_mix(name, runs, tokenizer_
     args = ["mix", "build", recipe, "--root", runs, "--json"]
     run_curate(*args, "--output", clean)
     run_curate(*args, "--output", rebuilt)
-    reference = run_files(rebuilt)
+    reference = data_files(rebuilt)
     # a rebuild over the finished mix, killed once it is writing: never an old manifest beside new files
     kill_when([*args, "--output", rebuilt], rebuilt / ".work")
     manifest = rebuilt / "mix_manifest.json"
     if manifest.exists():
         for entry in json.loads(manifest.read_text()).get("files", []):
-            assert run_files(rebuilt).get(entry["path"]) == entry["sha256"], "manifest does not match its files"
+            assert data_files(rebuilt).get(entry["path"]) == entry["sha256"], "manifest does not match its files"
     run_curate(*args, "--output", rebuilt)
-    assert run_files(rebuilt) == reference == run_files(clean)
+    assert data_files(rebuilt) == reference == data_files(clean)
 
 
 def curate_processes(needle: str) -> list:

@@ -11,8 +11,8 @@
   fault kind: each document must come out (kept or rejected), no request answered twice.
 - injections: hostile strings (`$(...)`, backticks, `;`, quotes, triple quotes, a line break) as spec
   name, output folder, Slurm options and spec file name, through `curate run --executor slurm` (a recording `sbatch`
-  shim; the scripts are then run with bash) and `curate dag export` (the file is imported by a
-  Python that fails on any call but the factory's): executed = a marker file was created.
+  shim; the scripts are then run with bash) and `curate dag export` (the DAG file is executed with a
+  stand-in factory): executed = a marker file was created.
 """
 import hashlib
 import json
@@ -24,14 +24,18 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import psutil
+import pyarrow as pa
+import pyarrow.parquet as pq
 import yaml
 
 from curate import resources
 from curate.pipelines.benches.fault_llm import SHAPES, TRANSPORT, FaultServer
 from curate.pipelines.registry import stage_class
+from curate.pipelines.spec import stage_folders
+from curate.stages.schema import SHARD_SCHEMA
 
 CURATE = [sys.executable, "-m", "curate"]
 TRIPLE = '"' * 3
@@ -50,8 +54,10 @@ def curate(*args, timeout: float = 600, env: dict | None = None, cwd=None) -> su
 
 
 def data_files(out: Path) -> dict[str, str]:
+    """Every data file of a run or mix folder (not logs, not the manifests, which hold timings) -> its hash."""
     return {str(p.relative_to(out)): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(out.rglob("*"))
-            if p.is_file() and p.relative_to(out).parts[0] != "logs" and p.name != "manifest.json"}
+            if p.is_file() and p.relative_to(out).parts[0] != "logs"
+            and p.name not in ("manifest.json", "mix_manifest.json")}
 
 
 def run_command(spec: Path, pages: Path, model: Path, out: Path) -> list:
@@ -62,11 +68,9 @@ def run_command(spec: Path, pages: Path, model: Path, out: Path) -> list:
 def kill_points(spec: Path) -> list[str]:
     """The completion-marker folders of every pass of every stage, in run order."""
     points = []
-    for item in yaml.safe_load(spec.read_text())["stages"]:
-        (kind, params), = item.items()
-        name = (params or {}).get("name", kind)
-        points += [f"logs/{name}/{p}/completions" if p else f"logs/{name}/completions"
-                   for p in stage_class(kind).PASSES]  # a pass that does not run ends the run first: skipped
+    for name, kind in stage_folders(yaml.safe_load(spec.read_text())["stages"]):
+        # a pass that does not run (quality's scoring pass without top_fraction) ends the run first: skipped
+        points += [str(PurePosixPath("logs", name, p, "completions")) for p in stage_class(kind).PASSES]
     return points
 
 
@@ -127,8 +131,6 @@ def corpus_script():
 
 def first_stage_paths(out: Path) -> set[str]:
     """The input files (`metadata.path`) behind the first stage's kept and rejected rows."""
-    import pyarrow.parquet as pq
-
     stage = next(iter(json.loads((out / "manifest.json").read_text())["stages"]))
     return {json.loads(row["metadata"] or "{}").get("path") for shard in (out / stage).rglob("part-*.parquet")
             for row in pq.read_table(shard, columns=["metadata"]).to_pylist()}
@@ -165,11 +167,6 @@ def bench_bad_inputs(work: Path, corpus: Path, limit: float = 300) -> dict:
 
 def bench_llm(work: Path, docs: int = 24, seed: int = 0) -> dict:
     work.mkdir(parents=True, exist_ok=True)
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    from curate.stages.schema import SHARD_SCHEMA
-
     folder = work / "llm-in"
     folder.mkdir()
     rows = [{"id": f"d{i}", "text": f"Report {i}: the harbour town of Vell rebuilt its stone bridge after the "
@@ -191,8 +188,6 @@ def bench_llm(work: Path, docs: int = 24, seed: int = 0) -> dict:
     survived = result.returncode == 0 and json.loads(result.stdout or "{}").get("status") == "ok"
     parents, answered = set(), Counter()
     if survived:
-        import pyarrow.parquet as pq
-
         for shard in (run / "qa_rewrite").rglob("part-*.parquet"):
             for row in pq.read_table(shard, columns=["id", "metadata"]).to_pylist():
                 parents.add(json.loads(row["metadata"] or "{}").get("parent_id", row["id"]))
