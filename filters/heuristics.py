@@ -17,7 +17,7 @@ from pathlib import Path
 from datatrove.data import Document
 from pydantic import Field
 
-from curate.stages.base import DocumentStage, StageParams
+from curate.stages.base import DocumentStage, StageParams, path_field
 from curate.stages.schema import reject
 
 WORD_RE = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]|[^\W_]+(?:['’\-][^\W_]+)*")
@@ -195,7 +195,7 @@ class HeuristicFilter(DocumentStage):
         stop_words: list[str] = Field(ENGLISH_STOP_WORDS, description="Stop words for gopher_min_stop_words")
         c4_lorem_ipsum: bool = Field(True, description="Reject pages containing 'lorem ipsum'")
         c4_curly_bracket: bool = Field(False, description="Reject pages containing '{' (C4 did; kills code)")
-        c4_bad_words: str | None = Field(None, description="Path of a bad-word list, one word/phrase a line")
+        c4_bad_words: str | None = path_field(None, description="Path of a bad-word list, one word/phrase a line")
         c4_max_bad_words: int = Field(0, ge=0, description="Bad words allowed before rejecting")
         fineweb_min_punct_lines: float | None = Field(0.12, description="Share of lines ending in punctuation")
         fineweb_max_short_lines: float | None = Field(0.67, description="Share of lines of <= short_line_chars")

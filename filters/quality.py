@@ -1,15 +1,18 @@
-"""Quality scoring with a fastText classifier (DCLM-style `__label__hq` vs `__label__cc`).
+"""Quality scoring with a classifier: fastText (DCLM-style `__label__hq` vs `__label__cc`) or one trained on grades.
 
 Every document gets `quality_score`: the model's probability of the positive label
 (`label`, default `hq`; for a binary model predicting the other label, one minus its
 probability). DCLM's released classifiers load unchanged, and so do models from
-`curate quality train`.
+`curate quality train`. A model trained on LLM grades (fastText over grade labels, or an
+embedding head, filters/quality_models.py) scores its grade mapped onto 0-1, and the grade
+goes to `metadata.quality.grade`; without a `threshold` its model card's is used (the
+rubric's cut).
 
 Keeping by `threshold` is a per-document decision. Keeping the `top_fraction` of the
 run needs every score first, so the stage then runs in two passes over its input,
 each a normal datatrove run (resumable on its own):
   1. a scoring pass (see `passes()`) scores every document and writes the scores of
-     task `rank` to `<stage>/scores/rank-<rank>.npy`;
+     task `rank` to `<run>/work/<stage>/scores/rank-<rank>.npy`;
   2. the filter itself reads all those files, sorts the scores (descending, a stable
      total order) and keeps documents scoring >= the score at position
      ceil(top_fraction * N). The cut depends only on the scores, not on task count or
@@ -17,6 +20,7 @@ each a normal datatrove run (resumable on its own):
 """
 import io
 import math
+from pathlib import Path
 
 import numpy as np
 from datatrove.data import Document, DocumentsPipeline
@@ -24,14 +28,19 @@ from datatrove.io import get_datafolder
 from datatrove.pipeline.base import PipelineStep
 from pydantic import Field, model_validator
 
+from curate.errors import ConfigError
+from curate.filters import demo_model
 from curate.filters.batching import BatchedStage
-from curate.filters.fasttext_model import load_model, one_line, predict
-from curate.stages.base import StageParams, StagePass
+from curate.filters.fasttext_model import one_line
+from curate.filters.quality_models import default_threshold, open_quality_model
+from curate.stages.base import StageParams, StagePass, path_field
 from curate.stages.schema import is_rejected, reject
 
-LABEL_PREFIX = "__label__"
 DEFAULT_THRESHOLD = 0.5
 SCORES_DIR = "scores"
+MODEL_HINT = ("train one with `curate quality train --labels ANNOTATIONS --out MODEL.bin` (or --positive GLOB "
+              "--negative GLOB), "
+              f"or set `quality.model` ({demo_model.DEMO_MODEL}: the demo's classifier)")
 
 
 class FastTextQualityFilter(BatchedStage):
@@ -41,7 +50,8 @@ class FastTextQualityFilter(BatchedStage):
     PASSES = ("scores", "")  # the scoring pass runs only when keeping a top fraction
 
     class Params(StageParams):
-        model: str = Field(..., description="fastText classifier file (.bin/.ftz), e.g. from `curate quality train`")
+        model: str = path_field(..., description="fastText classifier (.bin/.ftz) or embedding head (.npz), e.g. "
+                                "from `curate quality train`")
         label: str = Field("hq", description="Positive label without `__label__` (DCLM: hq)")
         threshold: float | None = Field(None, ge=0, le=1, description=f"Keep score >= this (default "
                                                                        f"{DEFAULT_THRESHOLD} unless top_fraction)")
@@ -60,37 +70,44 @@ class FastTextQualityFilter(BatchedStage):
         self._cut = None
 
     @property
-    def model(self):
-        return load_model(self.params.model, hint="train one with `curate quality train --positive GLOB "
-                                                  "--negative GLOB --out MODEL.bin` or set `quality.model`")
+    def scorer(self):
+        """The model, of whichever kind its file says (filters/quality_models.py); loaded once per process."""
+        return open_quality_model(demo_model.resolve(self.params.model), self.params.label, MODEL_HINT)
+
+    def streams(self) -> bool:
+        return super().streams() and self.params.top_fraction is None  # the cut needs a scoring pass first
+
+    def check(self) -> None:
+        """`curate validate` and the start of a run: the model file must exist (curate://demo-quality always does)."""
+        if self.params.model != demo_model.DEMO_MODEL and "://" not in self.params.model \
+                and not Path(self.params.model).is_file():
+            raise ConfigError(f"quality.model: {self.params.model} does not exist; {MODEL_HINT}")
 
     def setup(self) -> None:
         """Fail the task at once (not every document) on a missing model, a label it lacks or missing scores."""
-        if LABEL_PREFIX + self.params.label not in self.model.labels:
-            raise ValueError(f"quality.label '{self.params.label}' is not a label of {self.params.model}: "
-                             f"{[lab.removeprefix(LABEL_PREFIX) for lab in self.model.labels]}")
+        try:
+            _ = self.scorer
+        except ValueError as e:  # a label the model lacks
+            raise ValueError(f"quality.label {e} ({self.params.model})") from None
         _ = self.cut
 
     def run(self, data: DocumentsPipeline, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
         self.world_size = world_size
         yield from super().run(data, rank, world_size)
 
+    def predict(self, docs: list[Document]) -> tuple[list[float], list[float] | None]:
+        """Scores in 0-1 and, for a graded model, the grades on the annotator's scale."""
+        return self.scorer.predict([one_line(d.text, self.params.max_chars) for d in docs])
+
     def scores(self, docs: list[Document]) -> list[float]:
-        model, wanted = self.model, LABEL_PREFIX + self.params.label
-        binary = len(model.labels) == 2
-        labels, probs = predict(model, [one_line(d.text, self.params.max_chars) for d in docs], k=1 if binary else -1)
-        if binary:  # top label only: its probability, or one minus it when it is the other label
-            out = [float(prob[0]) if label[0] == wanted else 1.0 - float(prob[0]) for label, prob in zip(labels, probs)]
-        else:
-            out = [dict(zip(label, map(float, prob))).get(wanted, 0.0) for label, prob in zip(labels, probs)]
-        return [min(max(score, 0.0), 1.0) for score in out]
+        return self.predict(docs)[0]
 
     def passes(self, make_reader, make_writer) -> list[StagePass]:
         """One filtering pass, preceded by a scoring pass when keeping a top fraction."""
         filtering = StagePass("", [make_reader(), self, make_writer()])
         if self.params.top_fraction is None:
             return [filtering]
-        self.scores_folder = f"{self.output_folder.rstrip('/')}/{SCORES_DIR}"
+        self.scores_folder = f"{self.work_folder()}/{SCORES_DIR}"
         return [StagePass("scores", [make_reader(), QualityScoresWriter(self, self.scores_folder)]), filtering]
 
     @property
@@ -98,15 +115,19 @@ class FastTextQualityFilter(BatchedStage):
         """The score a document needs to be kept."""
         if self._cut is None:
             if self.params.top_fraction is None:
-                self._cut = self.params.threshold if self.params.threshold is not None else DEFAULT_THRESHOLD
+                suggested = default_threshold(demo_model.resolve(self.params.model))  # from the model card
+                self._cut = next(t for t in (self.params.threshold, suggested, DEFAULT_THRESHOLD) if t is not None)
             else:
                 self._cut = top_fraction_cut(self.scores_folder, self.params.top_fraction,
                                              getattr(self, "world_size", 1))
         return self._cut
 
     def process_batch(self, docs: list[Document]) -> None:
-        for doc, score in zip(docs, self.scores(docs)):
+        scores, grades = self.predict(docs)
+        for i, (doc, score) in enumerate(zip(docs, scores)):
             doc.metadata["quality_score"] = score
+            if grades is not None:
+                doc.metadata["quality"] = {"grade": round(grades[i], 4)}
             if not doc.text.strip():
                 reject(doc, "empty_text", "no text to score")
             elif score < self.cut:

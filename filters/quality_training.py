@@ -52,11 +52,6 @@ def train_classifier(positives: list[str], negatives: list[str], out: str | Path
                      seed: int = 0, epoch: int = 25, lr: float = 0.5, dim: int = 64, word_ngrams: int = 2,
                      min_count: int = 1, bucket: int = 2_000_000, threads: int = 1) -> dict:
     """Train, save to `out`, and return the held-out figures (and what the model was trained on)."""
-    import fasttext
-
-    if not hasattr(fasttext, "train_supervised"):
-        raise RuntimeError("this `fasttext` module cannot train (fasttext-predict overwrote it): "
-                           "pip install --force-reinstall --no-deps fasttext-numpy2==0.10.4")
     n = min(len(positives), len(negatives))
     if n < 2:
         raise ValueError(f"need at least 2 documents per class, got {len(positives)} positive, "
@@ -67,6 +62,25 @@ def train_classifier(positives: list[str], negatives: list[str], out: str | Path
     lines = [f"{POSITIVE} {one_line(t)}" for t in pos_train] + [f"{NEGATIVE} {one_line(t)}" for t in neg_train]
     rng.shuffle(lines)
     out = Path(out)
+    model = fit_fasttext(lines, out, seed=seed, epoch=epoch, lr=lr, dim=dim, word_ngrams=word_ngrams,
+                         min_count=min_count, bucket=bucket, threads=threads)
+    figures = evaluate(model, pos_held, neg_held)
+    figures.update(model=str(out), train={"positive": len(pos_train), "negative": len(neg_train)},
+                   available={"positive": len(positives), "negative": len(negatives)},
+                   params={"epoch": epoch, "lr": lr, "dim": dim, "word_ngrams": word_ngrams, "bucket": bucket,
+                           "seed": seed,
+                           "holdout": holdout})
+    return figures
+
+
+def fit_fasttext(lines: list[str], out: Path, *, seed: int, epoch: int, lr: float, dim: int, word_ngrams: int,
+                 min_count: int, bucket: int, threads: int):
+    """Train fastText on labelled lines and save the model to `out` (atomically); return the model."""
+    import fasttext
+
+    if not hasattr(fasttext, "train_supervised"):
+        raise RuntimeError("this `fasttext` module cannot train (fasttext-predict overwrote it): "
+                           "pip install --force-reinstall --no-deps fasttext-numpy2==0.10.4")
     out.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         train_file = Path(tmp) / "train.txt"
@@ -83,13 +97,7 @@ def train_classifier(positives: list[str], negatives: list[str], out: str | Path
     tmp_out = out.with_name(f".tmp-{out.name}")
     model.save_model(str(tmp_out))
     tmp_out.replace(out)
-    figures = evaluate(model, pos_held, neg_held)
-    figures.update(model=str(out), train={"positive": len(pos_train), "negative": len(neg_train)},
-                   available={"positive": len(positives), "negative": len(negatives)},
-                   params={"epoch": epoch, "lr": lr, "dim": dim, "word_ngrams": word_ngrams, "bucket": bucket,
-                           "seed": seed,
-                           "holdout": holdout})
-    return figures
+    return model
 
 
 def evaluate(model, positives: list[str], negatives: list[str]) -> dict:

@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from curate.errors import ConfigError, CurateError, RunError
-from curate.pipelines.spec import load_spec
+from curate.pipelines.spec import load_spec, parse_sets
 from curate.terminal import safe_text
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="Curate pretraining data: extract, "
@@ -33,27 +33,16 @@ SET_HELP = ("Override a spec key: --set input.text_key=body, --set stages.qualit
             "(stage by name or position)")
 
 
-def parse_sets(sets: list[str]) -> dict:
-    """`KEY=VALUE` items to overrides; VALUE is read as YAML (numbers, lists, mappings)."""
-    import yaml
-
-    overrides = {}
-    for item in sets:
-        key, sep, value = item.partition("=")
-        if not sep:
-            fail(f"--set takes KEY=VALUE, got '{item}'", 2)
-        try:
-            overrides[key] = yaml.safe_load(value)
-        except yaml.YAMLError as e:
-            fail(f"--set {key}: the value is not valid YAML: {e}", 2)
-    return overrides
 
 
 @app.command()
 def validate(spec: Path, as_json: bool = typer.Option(False, "--json", help="Print the checked spec as JSON"),
              sets: list[str] = typer.Option([], "--set", help=SET_HELP)):
-    """Check a pipeline spec (unknown keys, types, stage names) without running it."""
+    """Check a pipeline spec (unknown keys, types, stage names, the files stages need) without running it."""
+    from curate.pipelines.run import check_stages
+
     checked = load_spec(spec, parse_sets(sets))
+    check_stages(checked)
     if as_json:
         print(json.dumps(checked.to_yaml_dict(), indent=2))
     else:
@@ -62,12 +51,12 @@ def validate(spec: Path, as_json: bool = typer.Option(False, "--json", help="Pri
 
 
 @app.command()
-def schema(out: Path | None = typer.Option(None, help="Folder for the JSON Schema files (default: manifests/schema/)")):
-    """Write the JSON Schemas of the YAML files into manifests/schema/."""
-    from curate import resources
+def schema(out: Path = typer.Option(Path("."), help="Folder for the JSON Schema files (the repo keeps its copy in "
+                                                    "manifests/schema/: `curate schema --out manifests/schema`)")):
+    """Write the JSON Schemas of specs and mix recipes (for editors) into a folder, the working one by default."""
     from curate.pipelines.schemas import write_schemas
 
-    for path in write_schemas(out or resources.schema_dir()):
+    for path in write_schemas(out):
         console.print(f"wrote {path}")
 
 
@@ -218,9 +207,18 @@ def bench(name: str = typer.Argument(..., help="extract, filters, ocr, dedupe, m
 
     BENCHES.target(name)  # an unknown name is a config error that lists the benches
 
+    from curate.pipelines.benches.progress import reporting
+
     options = {k: yaml.safe_load(v) for k, _, v in (o.partition("=") for o in opts)}
-    with console.status(f"bench {name}: measuring the stage and the raw library..."):
-        result = run_bench(name, **options)
+    with reporting(name):  # progress on stderr; stdout is the result alone
+        try:
+            result = run_bench(name, **options)
+        except FileNotFoundError as e:  # bench data that is not here (e.g. the bench pages): say so, no traceback
+            raise ConfigError(f"bench {name}: {e}") from None
+        except TypeError as e:  # an option the bench does not take
+            if "unexpected keyword argument" not in str(e):
+                raise
+            raise ConfigError(f"bench {name}: {e}") from None
     if as_json:
         print(json.dumps(result, indent=2))
     else:
@@ -229,15 +227,24 @@ def bench(name: str = typer.Argument(..., help="extract, filters, ocr, dedupe, m
 
 
 @app.command()
-def report(run_dir: Path = typer.Argument(..., help="A run folder, or a folder of runs and mixes (e.g. the demo)"),
-           out: Path | None = typer.Option(None, "--out", help="HTML file to write (default RUN_DIR/report.html)")):
+def report(run_dirs: list[Path] = typer.Argument(..., metavar="RUN_DIR [RUN_B]",
+                                                help="A run folder, or a folder of runs and mixes (e.g. the demo); "
+                                                     "with a second one, what changed from the first to it"),
+           out: Path | None = typer.Option(None, "--out", help="HTML file to write (default RUN_DIR/report.html, "
+                                                               "comparing: RUN_B/compare.html)"),
+           tokenizer: str | None = typer.Option(None, "--tokenizer", help="Count tokens with this tokenizer (a mix "
+                                                "recipe's value, or none); default: the one the mixes used")):
     """Write one self-contained HTML page (inline SVG plots, no script) showing what the runs did."""
-    from curate.pipelines.report import write_report
+    from curate.pipelines.report import write_comparison, write_report
     from curate.pipelines.report.gather import find_folders
 
-    if not run_dir.is_dir() or not any(find_folders(run_dir)):
-        fail(f"{run_dir}: no run folder (manifest.json) or mix folder (mix_manifest.json) at or under it", 2)
-    print(write_report(run_dir, out))
+    if len(run_dirs) > 2:
+        fail(f"curate report takes one folder, or two to compare, not {len(run_dirs)}", 2)
+    for run_dir in run_dirs:
+        if not run_dir.is_dir() or not any(find_folders(run_dir)):
+            fail(f"{run_dir}: no run folder (manifest.json) or mix folder (mix_manifest.json) at or under it", 2)
+    print(write_report(run_dirs[0], out, tokenizer) if len(run_dirs) == 1 else
+          write_comparison(*run_dirs, out, tokenizer))
 
 
 @app.command()
@@ -285,7 +292,8 @@ def status(run_dir: str = typer.Argument(..., help="Run folder (the spec's outpu
 
 @app.command()
 def manifest(run_dir: str = typer.Argument(..., help="Run folder (the spec's output)"),
-             spec: Path | None = typer.Option(None, help="Spec file (default: RUN_DIR/spec.yaml)"),
+             spec: Path | None = typer.Option(None, help="Spec file (default: RUN_DIR/spec.yaml, which every run "
+                                                         "writes)"),
              as_json: bool = typer.Option(False, "--json", help="Print the manifest as JSON")):
     """(Re)write manifest.json of a finished run folder, e.g. after Slurm or Airflow ran its stages."""
     from curate.pipelines.manifest import RunFailed, write_manifest
@@ -311,16 +319,35 @@ app.add_typer(dag_app, name="dag")
 def dag_export(spec: Path,
                out: Path = typer.Option(..., "--out", help="Folder for the DAG file (Airflow's dags folder)"),
                dag_id: str | None = typer.Option(None, help="DAG id (default: curate_<spec name>)"),
-               schedule: str | None = typer.Option(None, help="Cron or preset like @daily (default: manual)")):
-    """Write OUT/<dag_id>.py: a DAG with one task per stage, built from SPEC by curate.pipelines.airflow."""
+               schedule: str | None = typer.Option(None, help="Cron or preset like @daily (default: manual)"),
+               sets: list[str] = typer.Option([], "--set", help=SET_HELP + "; kept in the DAG file")):
+    """Write OUT/<dag_id>.py: a task per stage (a TaskGroup per multi-pass stage) and a manifest task, built
+    from SPEC by curate.pipelines.airflow. Export again after changing the spec's stages or airflow settings."""
     from curate.pipelines.airflow import write_dag_file
 
-    load_spec(spec)
-    path = write_dag_file(spec, out, dag_id=dag_id, schedule=schedule)
+    overrides = parse_sets(sets)
+    load_spec(spec, overrides)
+    path = write_dag_file(spec, out, dag_id=dag_id, schedule=schedule, overrides=overrides)
+    console.print(f"wrote {path}")
+
+
+@dag_app.command("mix")
+def dag_mix(recipe: Path,
+            out: Path = typer.Option(..., "--out", help="Folder for the DAG file (Airflow's dags folder)"),
+            root: Path | None = typer.Option(None, help="Folder of the runs the recipe's `run:` sources name "
+                                             "(default: the recipe's `root`, else the current folder)"),
+            output: Path | None = typer.Option(None, "--output", help="Mix folder (default ROOT/mixes/<name>)"),
+            dag_id: str | None = typer.Option(None, help="DAG id (default: curate_mix_<recipe name>)")):
+    """Write OUT/<dag_id>.py: a DAG building RECIPE whenever every run it reads has a new checked manifest
+    (scheduled on the Airflow Assets that exported pipeline DAGs update)."""
+    from curate.pipelines.airflow import write_mix_dag_file
+
+    path = write_mix_dag_file(recipe, out, root=root, output=output, dag_id=dag_id)
     console.print(f"wrote {path}")
 
 
 # command groups that live in their own modules
+from curate.pipelines.decontam_cli import decontam_app  # noqa: E402
 from curate.pipelines.mix_cli import mix_app  # noqa: E402
 from curate.pipelines.quality_cli import app as quality_app  # noqa: E402
 from curate.synth.cli import llm_app  # noqa: E402
@@ -328,6 +355,7 @@ from curate.synth.cli import llm_app  # noqa: E402
 app.add_typer(quality_app, name="quality")
 app.add_typer(mix_app, name="mix")
 app.add_typer(llm_app, name="llm")
+app.add_typer(decontam_app, name="decontam")
 
 
 def main():

@@ -9,27 +9,10 @@ DEMO_DATA = resources.demo_data()
 PIPELINES = resources.manifests() / "pipelines"
 
 
-def train_demo_quality_model(output: Path, say=print) -> Path:
-    """A small quality classifier from the demo's good and junk texts (a second or so)."""
-    from curate.filters.quality_training import read_texts, train_classifier
-
-    data = DEMO_DATA / "quality"
-    model = output / "models" / "quality.bin"
-    figures = train_classifier(read_texts(str(data / "positive.jsonl")), read_texts(str(data / "negative.jsonl")),
-                               model, holdout=0.2, dim=16, bucket=20_000)
-    say(f"quality model -> {model} (held-out F1 {figures['f1']})")
-    return model
-
-
 def run_demo(output: Path, say=print) -> dict:
     """Run the demo pipelines into `output`; returns {pipeline name: manifest}."""
     manifests = {}
-    quality_model = train_demo_quality_model(output, say)
-    web = load_spec(PIPELINES / "web.yaml", {"input.path": str(DEMO_DATA / "html"),
-                                             "output": str(output / "web")})
-    for stage in web.stages:
-        if stage.type == "quality":
-            stage.params = stage.params.model_copy(update={"model": str(quality_model)})
+    web = load_spec(PIPELINES / "web.yaml", {"output": str(output / "web")})  # as shipped: the demo pages
     say(f"web pipeline -> {web.output}")
     manifests["web"] = run_pipeline(web)
     from curate.pipelines.status import run_status  # what `curate status` reports for the run folder
@@ -43,6 +26,11 @@ def run_demo(output: Path, say=print) -> dict:
                                                    "input.format": "warc", "output": str(output / "warc")})
     say(f"warc pipeline -> {crawl.output}")
     manifests["warc"] = run_pipeline(crawl)
+
+    for source in ("wikipedia", "books", "arxiv"):  # the other sources: a dump, EPUB/text books, LaTeX sources
+        spec = load_spec(PIPELINES / f"{source}.yaml", {"output": str(output / source)})  # as shipped: demo data
+        say(f"{source} pipeline -> {spec.output}")
+        manifests[source] = run_pipeline(spec)
 
     manifests["synth"] = run_synth_demo(output, Path(web.output) / web.stages[-1].name, say)
 

@@ -59,10 +59,19 @@ def explain_run(run: Path, root: Path, doc_id: str) -> dict | None:
     manifest = json.loads((run / "manifest.json").read_text())
     stages = stage_order(manifest)
     steps, previous, seen, fate, parent = [], {}, False, None, None
+    passed = []  # stages fused into a later one (no kept shards of their own) that did not reject it
     for name, stage_type in stages:
         kept = lookup(shard_paths(run / name), doc_id)
         rejected = None if kept else lookup(shard_paths(run / name, rejected=True), doc_id)
         row = kept or rejected
+        fused_into = manifest.get("stages", {}).get(name, {}).get("fused_into")
+        if row is None and fused_into:
+            passed.append({"stage": name, "type": stage_type, "status": "kept", "fused_into": fused_into,
+                           "recorded": {}})  # what it recorded shows at the stage that wrote the row
+            continue
+        if row is not None:
+            steps += passed
+        passed = []
         if row is None:
             if seen:  # it was kept before and vanished: the run's accounting would be broken
                 steps.append({"stage": name, "type": stage_type, "status": "missing"})

@@ -17,6 +17,7 @@ from curate.pipelines.inputs import input_reader
 from curate.pipelines.layout import StageRun
 from curate.pipelines.registry import stage_class
 from curate.pipelines.spec import PipelineSpec
+from curate.stages import folders
 
 PACKAGES = ("curate", "datatrove", "trafilatura", "pyarrow", "pydantic", "fasttext-numpy2", "datasketch",
             "pypdfium2", "pytesseract", "transformers", "tokenizers", "megatron-core", "ray", "apache-airflow",
@@ -54,9 +55,9 @@ def shard_files(folder, pattern: str) -> list[dict]:
     return out
 
 
-def rejected_reasons(folder) -> Counter:
+def rejected_reasons(folder, paths: list[str]) -> Counter:
     reasons = Counter()
-    for path in sorted(folder.list_files(glob_pattern="rejected/part-*.parquet")):
+    for path in paths:
         with folder.open(path, "rb") as f:
             reasons.update(pq.read_table(f, columns=["reason"]).column("reason").to_pylist())
     return reasons
@@ -103,7 +104,7 @@ def files_without_rows(spec: PipelineSpec, files: list[str], first_stage_shards:
     run, checked there.)"""
     if spec.input.format == "shards":
         return []
-    rows = row_metadata(get_datafolder(StageRun(spec, 0).output), first_stage_shards)
+    rows = row_metadata(get_datafolder(spec.output), first_stage_shards)
     seen = {meta.get("path") for _, meta in rows}
     return [p for p in files if p not in seen]
 
@@ -114,15 +115,21 @@ def parent_count(folder, paths: list[str]) -> int:
 
 
 def stage_counts(spec: PipelineSpec, index: int, previous_out: int | None) -> dict:
+    """A stage's in/out/rejected from its files. A stage fused into a later one (`layout.fused_into`) writes no
+    kept shards: its `out` is what it did not reject, and the executor run's last stage's kept shards and the
+    reader's count make the `in = out + rejected` check of the run as a whole."""
     run = StageRun(spec, index)
-    folder = get_datafolder(run.output)
-    kept = shard_files(folder, "part-*.parquet")
-    rejected = shard_files(folder, "rejected/part-*.parquet")
-    reasons = rejected_reasons(folder)
+    fused = run.last != index
+    folder = get_datafolder(spec.output)  # file paths are relative to the run folder
+    kept = [] if fused else shard_files(folder, f"{run.stage.name}/part-*.parquet")
+    rejected = shard_files(folder, f"{folders.REJECTED}/{run.stage.name}/part-*.parquet")
+    reasons = rejected_reasons(folder, [f["path"] for f in rejected])
     n_in = previous_out if previous_out is not None else reader_count(get_datafolder(run.counted_logs))
-    n_out = sum(f["rows"] for f in kept)
+    n_out = n_in - sum(reasons.values()) if fused else sum(f["rows"] for f in kept)
     counts = {"stage": run.stage.type, "in": n_in, "out": n_out, "rejected": sum(reasons.values()),
               "rejected_by_reason": dict(sorted(reasons.items())), "files": kept + rejected}
+    if fused:
+        counts["fused_into"] = spec.stages[run.last].name
     if stage_class(run.stage.type).expands:  # 1 doc -> N rows: count the docs behind them
         counts["parents"] = parent_count(folder, [f["path"] for f in kept + rejected])
     return counts
@@ -144,7 +151,10 @@ def write_manifest(spec: PipelineSpec, timings: dict) -> dict:
         previous_out = counts["out"]
     reader = input_reader(spec)
     files = reader.files()
-    first_shards = [f["path"] for f in next(iter(stages.values()))["files"]]
+    if files and stages and not next(iter(stages.values()))["in"]:
+        problems.append(f"no documents were read from {len(files)} input file(s): is `input.format` right?")
+    # every row of the first executor run (its stages' rejects and the last one's kept shards) names its file
+    first_shards = [f["path"] for i in StageRun(spec, 0).members for f in stages[spec.stages[i].name]["files"]]
     missing = files_without_rows(spec, files, first_shards)
     if missing:
         problems.append(f"{len(missing)} input file(s) gave no row: {', '.join(missing[:5])}")

@@ -9,12 +9,14 @@ from rich.table import Table
 from curate import resources
 from curate.errors import ConfigError
 from curate.pipelines.mix_recipe import leaves, load_recipe, resolve_root
+from curate.pipelines.spec import parse_sets
 
 mix_app = typer.Typer(no_args_is_help=True, add_completion=False,
                       help="Tokenized pretraining/midtraining mixes from YAML recipes.")
 console = Console(stderr=True)
 MIXES = resources.mix_recipes()
 ROOT_HELP = "Folder that relative globs and runs start from (default: the recipe's `root`, else the current folder)"
+SET_HELP = "Override a recipe key: --set total_tokens=200000, --set sources.0.weight=0.5 (VALUE is YAML)"
 
 
 def _tokenizer(recipe, path: Path):
@@ -45,7 +47,7 @@ def build_recipe(recipe, recipe_path: Path | None, root: Path | None, output: st
 
 
 def build_demo_mixes(demo_output: Path, say=print) -> dict:
-    """Build manifests/mixes/{pretrain,midtrain}.yaml from the demo runs in `demo_output`.
+    """Build every shipped recipe (manifests/mixes/*.yaml) from the demo runs in `demo_output`.
 
     Demo data is small and not every pipeline may have run: leaves with no data are dropped
     (sibling weights renormalized) and total_tokens is lowered to what the rest can serve.
@@ -55,7 +57,7 @@ def build_demo_mixes(demo_output: Path, say=print) -> dict:
     from curate.stages.tokenize import load_tokenizer
 
     built = {}
-    for name in ("pretrain", "midtrain"):
+    for name in sorted(p.stem for p in MIXES.glob("*.yaml")):
         path = MIXES / f"{name}.yaml"
         recipe = load_recipe(path)
         tok, info = load_tokenizer(recipe.tokenizer, path.parent)
@@ -82,18 +84,39 @@ def build_demo_mixes(demo_output: Path, say=print) -> dict:
     return built
 
 
+def print_lengths(plan: dict) -> None:
+    """The plan's length histogram (tokens the mix takes by document length) and packing estimate."""
+    out = Console()
+    table = Table(title="tokens by document length (n_tokens, planned)")
+    for col in ("length", "tokens", "share", ""):
+        table.add_column(col)
+    for row in plan["length_histogram"]:
+        table.add_row(row["bucket"], f"{row['tokens']:,}", f"{100 * row['share']:.1f}%",
+                      "#" * int(round(40 * row["share"])))
+    out.print(table)
+    est = plan.get("packing_estimate")
+    if est:
+        out.print(f"packing ({est['method']}, estimated on {est['simulated_documents']:,} document lengths): "
+                  f"padding {est['padding_pct']}%, documents longer than a window "
+                  f"{est['cut_documents_pct']}% (split {est['split_documents']:,}, truncated "
+                  f"{est['truncated_documents']:,}), truncated tokens {est['truncated_pct']}%")
+        for name, leaf in est["leaves"].items():
+            out.print(f"  {name}: padding {leaf['padding_pct']}%, cut documents {leaf['cut_documents_pct']}%")
+
+
 @mix_app.command()
-def validate(recipe: Path):
+def validate(recipe: Path, sets: list[str] = typer.Option([], "--set", help=SET_HELP)):
     """Check a recipe (unknown keys, weights summing to 1 per level, filters) without reading data."""
-    r = load_recipe(recipe)
+    r = load_recipe(recipe, parse_sets(sets))
     console.print(f"[green]ok[/] {recipe}: {r.phase} mix '{r.name}', {r.total_tokens:,} tokens")
 
 
 @mix_app.command()
 def plan(recipe: Path, root: Path | None = typer.Option(None, "--root", help=ROOT_HELP),
-         as_json: bool = typer.Option(False, "--json", help="Print the plan as JSON")):
+         as_json: bool = typer.Option(False, "--json", help="Print the plan as JSON"),
+         sets: list[str] = typer.Option([], "--set", help=SET_HELP)):
     """Tokens available and to take per source, epochs; exit 2 when a source is short."""
-    r = load_recipe(recipe)
+    r = load_recipe(recipe, parse_sets(sets))
     tok, info = _tokenizer(r, recipe)
     result = plan_recipe(r, recipe, root, tok, info)
     if as_json:
@@ -108,6 +131,7 @@ def plan(recipe: Path, root: Path | None = typer.Option(None, "--root", help=ROO
                           f"{row['max_epochs']:g}",
                           "[green]yes[/]" if row["ok"] else "[red]short[/]")
         Console().print(table)
+        print_lengths(result)
     if not result["ok"]:
         raise ConfigError("; ".join(result["problems"]))
 
@@ -116,9 +140,10 @@ def plan(recipe: Path, root: Path | None = typer.Option(None, "--root", help=ROO
 def build(recipe: Path, output: str = typer.Option(..., "--output", help="Folder or fsspec URL for the mix"),
           root: Path | None = typer.Option(None, "--root", help=ROOT_HELP),
           workers: int = typer.Option(1, help="Tokenizer processes (1: in-process, the encoder uses all cores)"),
-          as_json: bool = typer.Option(False, "--json", help="Print the mix manifest as JSON")):
+          as_json: bool = typer.Option(False, "--json", help="Print the mix manifest as JSON"),
+          sets: list[str] = typer.Option([], "--set", help=SET_HELP)):
     """Tokenize, sample, shuffle (and for midtrain pack) into Megatron and/or datatrove files."""
-    r = load_recipe(recipe)
+    r = load_recipe(recipe, parse_sets(sets))
     tok, info = _tokenizer(r, recipe)
     manifest = build_recipe(r, recipe, root, output, workers, tok, info, say=console.print)
     if as_json:
@@ -130,7 +155,15 @@ def build(recipe: Path, output: str = typer.Option(..., "--output", help="Folder
     for name, leaf in manifest["leaves"].items():
         console.print(f"  {name}: {leaf['realized_tokens']:,} tokens ({100 * leaf['realized_share']:.2f}% vs "
                       f"{100 * leaf['planned_share']:.2f}% planned), {leaf['epochs']:.3f} epochs")
+    console.print("  tokens by document length: " + ", ".join(
+        f"{row['bucket']} {100 * row['share']:.1f}%" for row in manifest["length_histogram"] if row["tokens"]))
     if manifest["packing"]:
         p = manifest["packing"]
-        console.print(f"  packing: {p['windows']:,} windows of {p['window_tokens']}, padding {p['padding_pct']}%, "
-                      f"truncation {p['truncated_pct']}%")
+        console.print(f"  packing ({p['method']}): {p['windows']:,} windows of {p['window_tokens']}, padding "
+                      f"{p['padding_pct']}%, documents cut {p['cut_documents_pct']}% (split {p['split_documents']:,}, "
+                      f"truncated {p['truncated_documents']:,}), truncated tokens {p['truncated_pct']}%")
+        for name, leaf in p["leaves"].items():
+            console.print(f"    {name}: padding {leaf['padding_pct']}%, cut documents {leaf['cut_documents_pct']}%")
+        for name, adj in p["adjacency"].items():
+            console.print(f"    {name} ({adj['compose']}): adjacent similarity {adj['adjacent_similarity']} vs "
+                          f"{adj['random_order_similarity']} in random order ({adj['pairs']:,} pairs)")

@@ -4,6 +4,10 @@ A recipe is a small typed tree: groups hold `sources` whose `weight`s sum to 1 a
 leaves read Parquet shards of earlier runs (`glob`, or `run` + optional `stage`: the run's last
 stage by default) with an optional `filter` and a repetition cap `max_epochs`. Relative paths
 are taken from `--root`, else the recipe's `root`, else the current folder.
+
+Midtraining adds, per leaf, `buckets` (document-length ranges with a share each: the leaf becomes
+one leaf per bucket, `<leaf>/len_32k+`) and `compose` (how its documents sit next to each other
+in a window: shuffled, chained by similarity, or in source order).
 """
 import glob as globlib
 import hashlib
@@ -15,6 +19,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from curate.pipelines.spec import SpecError, _format_errors, read_yaml_mapping
+from curate.stages import folders
 
 FILTER_COLUMNS = {"quality_score": float, "n_tokens": float, "lang_score": float, "lang": str, "source": str}
 FILTER_RE = re.compile(r"^\s*(\w+)\s*(>=|<=|==|!=|>|<)\s*(.+?)\s*$")
@@ -44,6 +49,56 @@ def parse_filter(expr: str) -> tuple[str, str, float | str]:
         raise ValueError(f"filter '{expr}': {column} is compared with a number, not '{raw}'") from None
 
 
+BOUND_RE = re.compile(r"^\s*(?:(\d+(?:\.\d+)?)\s*\*\s*)?seq_len\s*(?:/\s*(\d+(?:\.\d+)?))?\s*$")
+GROUP_BY_RE = re.compile(r"^(domain|source|metadata\.[A-Za-z0-9_.-]+)$")
+
+
+def resolve_bound(value: int | str | None, seq_len: int) -> int | None:
+    """A bucket bound in tokens: an int, or `seq_len`, `0.5*seq_len`, `seq_len/8` (scales with the window)."""
+    if value is None or isinstance(value, int):
+        return value
+    m = BOUND_RE.match(value)
+    if not m:
+        raise ValueError(f"bucket bound '{value}' must be a token count or look like `seq_len`, `0.5*seq_len`, "
+                         f"`seq_len/8`")
+    return int(round(float(m.group(1) or 1) * seq_len / float(m.group(2) or 1)))
+
+
+def _tokens_label(n: int) -> str:
+    return f"{n // 1024}k" if n >= 1024 and n % 1024 == 0 else str(n)
+
+
+class LengthBucket(Strict):
+    """A document-length range of a leaf and the share of the leaf's tokens it gives."""
+
+    name: str | None = Field(None, pattern=r"^[A-Za-z0-9_.+-]+$",
+                             description="Default: len_<lo>-<hi> or len_<lo>+ from the bounds")
+    n_tokens: list[int | str | None] = Field(min_length=2, max_length=2,
+                                             description="[lo, hi): lo <= n_tokens < hi; null is open; a bound "
+                                             "is a token count or relative to the window (`0.5*seq_len`)")
+    share: float = Field(gt=0, le=1, description="Share of the leaf's tokens; a leaf's buckets sum to 1")
+
+    @field_validator("n_tokens")
+    @classmethod
+    def _check_bounds(cls, v):
+        for b in v:
+            if isinstance(b, int) and b < 0:
+                raise ValueError("bucket bounds are >= 0")
+            resolve_bound(b, 1)
+        if v[0] is None and v[1] is None:
+            raise ValueError("a bucket needs at least one bound")
+        return v
+
+    def bounds(self, seq_len: int) -> tuple[int, int | None]:
+        lo, hi = (resolve_bound(b, seq_len) for b in self.n_tokens)
+        return lo or 0, hi
+
+    def label(self, seq_len: int) -> str:
+        lo, hi = self.bounds(seq_len)
+        return self.name or (f"len_{_tokens_label(lo)}+" if hi is None else
+                             f"len_{_tokens_label(lo)}-{_tokens_label(hi)}")
+
+
 class SourceNode(Strict):
     """A group (has `sources`) or a leaf (has `glob` or `run`)."""
 
@@ -58,6 +113,21 @@ class SourceNode(Strict):
                                     description="Row filters, all must hold: `quality_score >= 0.5`, "
                               "`n_tokens >= 512`, `lang == en`")
     max_epochs: float = Field(1.0, gt=0, description="Repetition cap: at most this many passes over the leaf")
+    buckets: list[LengthBucket] | None = Field(None, min_length=1, description="Document-length buckets of a leaf, "
+                                               "each with a share of its tokens (each becomes a leaf)")
+    compose: Literal["shuffle", "related", "same_source"] = Field(
+        "shuffle", description="midtrain: how the leaf's documents fill a window: `shuffle` (best fit among all), "
+        "`related` (chained by TF-IDF similarity, In-Context Pretraining), `same_source` (one `group_by` "
+        "group after another, in shard order)")
+    group_by: str = Field("domain", description="`compose: same_source` groups by `domain` (URL host, else the "
+                          "source column), `source`, or `metadata.KEY`")
+
+    @field_validator("group_by")
+    @classmethod
+    def _check_group_by(cls, v):
+        if not GROUP_BY_RE.match(v):
+            raise ValueError(f"group_by '{v}' must be `domain`, `source` or `metadata.KEY`")
+        return v
 
     @field_validator("filter", mode="before")
     @classmethod
@@ -80,8 +150,8 @@ class SourceNode(Strict):
             raise ValueError("a source is either a group (`sources`) or a leaf (`glob` or `run`), not both or neither")
         if self.glob is not None and self.run is not None:
             raise ValueError("a leaf reads `glob` or `run`, not both")
-        if is_group and (self.filter or self.stage):
-            raise ValueError("`filter` and `stage` belong on leaves")
+        if is_group and (self.filter or self.stage or self.buckets or self.compose != "shuffle"):
+            raise ValueError("`filter`, `stage`, `buckets` and `compose` belong on leaves")
         return self
 
 
@@ -90,7 +160,12 @@ class MidtrainOptions(Strict):
                                         "(default: seq_len // 2)")
     long_docs: Literal["split", "truncate"] = Field("split", description="Documents longer than a window: split "
                                                     "into window-sized pieces, or cut (counted as truncation waste)")
-    open_windows: int = Field(64, ge=1, description="Windows kept open while packing (first fit)")
+    packing: Literal["best_fit", "first_fit"] = Field(
+        "best_fit", description="`best_fit`: best-fit decreasing over the whole mix (Ding et al. 2024); "
+        "`first_fit`: the earlier streaming packer, in shuffled order into `open_windows` open windows")
+    open_windows: int = Field(64, ge=1, description="Windows kept open while packing (first_fit)")
+    lookahead: int = Field(16, ge=0, description="`compose: related`: documents a chain looks ahead for one "
+                           "that fills the rest of a window")
 
 
 class MixRecipe(Strict):
@@ -107,6 +182,29 @@ class MixRecipe(Strict):
                              "(relative to the recipe file)")
     midtrain: MidtrainOptions = Field(default_factory=MidtrainOptions, description="Packing options (phase midtrain)")
     sources: list[SourceNode] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _leaf_options(self):
+        """compose needs best-fit midtrain packing; bucket ranges must be non-empty and their names distinct."""
+        def walk(nodes, path):
+            for i, n in enumerate(nodes):
+                where = f"{path}.{i}"
+                if n.sources is not None:
+                    yield from walk(n.sources, f"{where}.sources")
+                elif n.compose != "shuffle" and (self.phase != "midtrain" or self.midtrain.packing != "best_fit"):
+                    yield f"{where}.compose: `{n.compose}` needs phase midtrain with packing best_fit"
+                for j, b in enumerate(n.buckets or []):
+                    lo, hi = b.bounds(self.seq_len)
+                    if hi is not None and hi <= lo:
+                        yield f"{where}.buckets.{j}: n_tokens [{lo}, {hi}) is empty at seq_len {self.seq_len}"
+                labels = [b.label(self.seq_len) for b in n.buckets or []]
+                for dup in sorted({x for x in labels if labels.count(x) > 1}):
+                    yield f"{where}.buckets: two buckets are named '{dup}' (give them a `name`)"
+
+        errors = list(walk(self.sources, "sources"))
+        if errors:
+            raise ValueError("; ".join(errors))
+        return self
 
     def hash(self) -> str:
         return hashlib.sha256(json.dumps(self.model_dump(mode="json"), sort_keys=True).encode()).hexdigest()
@@ -125,12 +223,38 @@ def weight_errors(nodes: list[SourceNode], path: str = "sources") -> list[str]:
     for i, n in enumerate(nodes):
         if n.sources is not None:
             errors += weight_errors(n.sources, f"{path}.{i}.sources")
+        if n.buckets:
+            shares = sum(b.share for b in n.buckets)
+            if abs(shares - 1) > WEIGHT_TOLERANCE:
+                errors.append(f"{path}.{i}.buckets: shares sum to {shares:g}, they must sum to 1")
     return errors
 
 
-def load_recipe(path: str | Path) -> MixRecipe:
+def set_key(data: dict, dotted: str, value) -> None:
+    """`--set a.b.c=VALUE` on a recipe's YAML data; a number picks a list item (`sources.0.weight`)."""
+    *path, last = dotted.split(".")
+    target = data
+    for key in path:
+        if isinstance(target, list) and key.isdigit() and int(key) < len(target):
+            target = target[int(key)]
+        elif isinstance(target, dict):
+            target = target.setdefault(key, {})
+        else:
+            raise RecipeError(f"--set {dotted}: {key} is not a key of a mapping or a list position")
+    if isinstance(target, list) and last.isdigit() and int(last) < len(target):
+        target[int(last)] = value
+    elif isinstance(target, dict):
+        target[last] = value
+    else:
+        raise RecipeError(f"--set {dotted}: {'.'.join(path) or 'the recipe'} is not a mapping")
+
+
+def load_recipe(path: str | Path, overrides: dict | None = None) -> MixRecipe:
+    """Load and check a recipe; `overrides` ({dotted key: value}) as `curate mix ... --set` gives them."""
     path = Path(path)
     data = read_yaml_mapping(path, RecipeError, "recipe", "name, phase, total_tokens and sources")
+    for dotted, value in (overrides or {}).items():
+        set_key(data, dotted, value)
     try:
         recipe = MixRecipe.model_validate(data)
     except ValidationError as e:
@@ -143,16 +267,29 @@ def load_recipe(path: str | Path) -> MixRecipe:
 
 
 class Leaf:
-    """A leaf of the tree with its effective weight (product of weights on its path) and files."""
+    """A leaf of the tree with its effective weight (product of weights on its path) and files.
 
-    def __init__(self, name: str, node: SourceNode, weight: float, files: list[str]):
-        self.name, self.node, self.weight, self.files = name, node, weight, files
+    A node with `buckets` gives one Leaf per bucket, its range added to the filters."""
+
+    def __init__(self, name: str, node: SourceNode, weight: float, files: list[str],
+                 bucket: tuple[int, int | None] | None = None):
+        self.name, self.node, self.weight, self.files, self.bucket = name, node, weight, files, bucket
         self.filters = [parse_filter(f) for f in node.filter]
+        if bucket is not None:
+            self.filters.append(("n_tokens", ">=", float(bucket[0])))
+            if bucket[1] is not None:
+                self.filters.append(("n_tokens", "<", float(bucket[1])))
         self.max_epochs = node.max_epochs
+        self.compose, self.group_by = node.compose, node.group_by
 
     def describe(self) -> dict:
-        return {"weight": self.weight, "max_epochs": self.max_epochs, "filter": self.node.filter,
-                "glob": self.node.glob, "run": self.node.run, "stage": self.node.stage, "files": len(self.files)}
+        out = {"weight": self.weight, "max_epochs": self.max_epochs, "filter": self.node.filter,
+               "glob": self.node.glob, "run": self.node.run, "stage": self.node.stage, "files": len(self.files)}
+        if self.bucket is not None:
+            out["n_tokens"] = list(self.bucket)
+        if self.compose != "shuffle":
+            out["compose"] = self.compose
+        return out
 
 
 def _run_stage_folder(run: Path, stage: str | None) -> Path:
@@ -166,9 +303,15 @@ def _run_stage_folder(run: Path, stage: str | None) -> Path:
     return run / "__no_stage__"
 
 
+def _in_run_side_tree(path: Path) -> bool:
+    """Is this file under a run folder's `rejected/`, `work/` or `logs/` tree (a glob like `run/**` finds them)?"""
+    return any(parent.name in folders.RESERVED and (parent.parent / "logs" / "run_spec.json").is_file()
+               for parent in path.parents)
+
+
 def _match(pattern: str) -> list[str]:
     return [p for p in globlib.glob(pattern, recursive=True)
-            if "/rejected/" not in p and not Path(p).name.startswith(".tmp-") and Path(p).is_file()]
+            if not Path(p).name.startswith(".") and Path(p).is_file() and not _in_run_side_tree(Path(p))]
 
 
 def resolve_root(recipe: MixRecipe, recipe_path: Path | None, root: str | Path | None) -> Path:
@@ -197,7 +340,10 @@ def leaves(recipe: MixRecipe, root: Path) -> list[Leaf]:
                 patterns = [n.glob] if isinstance(n.glob, str) else list(n.glob)
                 patterns = [p if Path(p).is_absolute() else str(root / p) for p in patterns]
             files = sorted({f for p in patterns for f in _match(p)})
-            out.append(Leaf(name, n, w, files))
+            if n.buckets is None:
+                out.append(Leaf(name, n, w, files))
+            for b in n.buckets or []:
+                out.append(Leaf(f"{name}/{b.label(recipe.seq_len)}", n, w * b.share, files, b.bounds(recipe.seq_len)))
 
     walk(recipe.sources, "", 1.0)
     return out
@@ -209,6 +355,13 @@ def drop_empty_leaves(recipe: MixRecipe, keep: set[str]) -> MixRecipe:
         kept = []
         for n in nodes:
             name = f"{prefix}{n.name}"
+            if n.sources is None and n.buckets:
+                buckets = [b for b in n.buckets if f"{name}/{b.label(recipe.seq_len)}" in keep]
+                if buckets:
+                    total = sum(b.share for b in buckets)
+                    kept.append(n.model_copy(update={"buckets": [b.model_copy(update={"share": b.share / total})
+                                                                 for b in buckets]}))
+                continue
             if n.sources is None:
                 if name in keep:
                     kept.append(n)

@@ -16,10 +16,13 @@ STAGES = Registry("stage", "curate.stages", {
     "language": "curate.filters.language:LanguageFilter",
     "heuristics": "curate.filters.heuristics:HeuristicFilter",
     "quality": "curate.filters.quality:FastTextQualityFilter",
+    "quality_annotate": "curate.filters.quality_annotate:QualityAnnotator",
     "pdf": "curate.stages.pdf:PdfExtractor",
     "exact_dedupe": "curate.stages.dedupe.exact_dedupe:ExactDeduper",
     "minhash_dedupe": "curate.stages.dedupe.minhash_dedupe:MinHashDeduper",
     "qa_rewrite": "curate.synth.rewriter:QARewriter",
+    "pii": "curate.filters.pii:PiiRedactor",
+    "decontaminate": "curate.filters.decontaminate:Decontaminator",
 }, by_target=True)
 
 # a reader class with `from_input(input_block)`: the spec's `input` mapping -> the first step of a run
@@ -30,6 +33,9 @@ INPUT_FORMATS = Registry("input format", "curate.input_formats", {
     "jsonl": "curate.stages.readers:TableReader",
     "pdf": "curate.stages.pdf:PdfReader",
     "shards": "curate.stages.shards:ShardReader",
+    "wikipedia": "curate.stages.sources.wikipedia:WikipediaReader",
+    "epub": "curate.stages.sources.books:BookReader",
+    "arxiv": "curate.stages.sources.arxiv:ArxivReader",
 })
 
 

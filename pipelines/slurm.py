@@ -50,10 +50,13 @@ def _submit(spec: PipelineSpec, on_stage) -> dict:
     jobs = {}
     with slurm_chain() as chain:
         for index, stage in enumerate(spec.stages):
+            run = StageRun(spec, index)
+            if run.last != index:  # fused into a later stage: submitted as that stage's executor run
+                continue
             if on_stage:
                 on_stage(index, stage)
             before = len(chain)
-            run_stage(StageRun(spec, index))
+            run_stage(run)
             jobs[stage.name] = [executor.job_id for executor in chain[before:]]
     pending = [job for ids in jobs.values() for job in ids if job not in (None, -1)]
     result = {"name": spec.name, "output": spec.output, "executor": "slurm", "jobs": jobs, "manifest_job": None}

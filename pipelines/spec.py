@@ -17,6 +17,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from curate.errors import ConfigError
 from curate.pipelines.registry import INPUT_FORMATS, STAGES, stage_class
 from curate.registry import UnknownName
+from curate.stages import folders
+from curate.stages.base import is_path_field
 
 NAME = re.compile(r"[A-Za-z0-9_-]+")  # stage folder names: one path part, nothing a shell or path reads
 
@@ -56,10 +58,24 @@ class ExecutorSpec(Strict):
     options: dict[str, Any] = Field(default_factory=dict, description="Executor-specific settings")
 
 
+class AirflowSpec(Strict):
+    """How Airflow runs a stage's tasks (`curate dag export`); `curate run` ignores it. Spec level: defaults
+    for every stage; a stage's own `airflow:` overrides them key by key."""
+
+    retries: int | None = Field(None, ge=0, description="Tries after the first (DAG default 2); safe: tasks resume")
+    retry_delay: float | None = Field(None, ge=0, description="Seconds between tries (DAG default 30)")
+    execution_timeout: float | None = Field(None, gt=0, description="Seconds a task may run before it fails")
+    pool: str | None = Field(None, description="Airflow pool whose slots the tasks take")
+    queue: str | None = Field(None, description="Executor queue the tasks go to (e.g. a Celery queue)")
+    poll_interval: float | None = Field(None, gt=0, description="Slurm specs: seconds between squeue polls while "
+                                        "a deferred task waits for its job (default 30)")
+
+
 class StageSpec(Strict):
     type: str
     name: str
     params: Any
+    airflow: AirflowSpec | None = None
 
     def build(self):
         return stage_class(self.type)(self.params)
@@ -68,8 +84,12 @@ class StageSpec(Strict):
 class PipelineSpec(Strict):
     name: str
     input: InputSpec
-    output: str = Field(description="Run folder: <output>/<stage>/part-<rank>.parquet")
+    output: str = Field(None, description="Run folder: <output>/<stage>/part-<rank>.parquet (default: runs/<name> "
+                        "in the working directory)")
     executor: ExecutorSpec = Field(default_factory=ExecutorSpec)
+    airflow: AirflowSpec | None = Field(None, description="Airflow task settings for every stage (curate dag export)")
+    keep_intermediate: bool = Field(False, description="Write every stage's kept shards (default: adjacent "
+                                    "streaming stages run as one executor run and only the last writes them)")
     stages: list[StageSpec]
 
     @model_validator(mode="before")
@@ -81,12 +101,22 @@ class PipelineSpec(Strict):
         data["stages"] = [_stage_from_yaml(item, i) for i, item in enumerate(data["stages"])]
         return data
 
+    @model_validator(mode="after")
+    def _default_output(self):
+        if self.output is None:
+            self.output = f"runs/{self.name}"
+        return self
+
     def hash(self) -> str:
         return hashlib.sha256(json.dumps(self.to_yaml_dict(), sort_keys=True).encode()).hexdigest()
 
     def to_yaml_dict(self) -> dict:
-        out = self.model_dump(exclude={"stages"})
-        out["stages"] = [{s.type: {"name": s.name, **s.params.model_dump()}} for s in self.stages]
+        out = self.model_dump(exclude={"stages", "airflow"})
+        if self.airflow:  # only when given, so specs without it keep their hash
+            out["airflow"] = self.airflow.model_dump(exclude_none=True)
+        out["stages"] = [{s.type: {"name": s.name, **s.params.model_dump(),
+                                   **({"airflow": s.airflow.model_dump(exclude_none=True)} if s.airflow else {})}}
+                         for s in self.stages]
         return out
 
 
@@ -120,11 +150,19 @@ def _stage_from_yaml(item, index: int):
     except (UnknownName, ConfigError) as e:
         raise ValueError(f"stages.{index}: {e}") from None
     name = params.pop("name", default_stage_name(stage_type))
+    airflow = params.pop("airflow", None)  # like `name`: the runner's key, not the stage's parameter
     if not isinstance(name, str) or not NAME.fullmatch(name):
         raise ValueError(f"stages.{index}.{stage_type}.name: {name!r} is not a folder name: use letters, digits, "
                          "_ and - only")
+    if name in folders.RESERVED:
+        raise ValueError(f"stages.{index}.{stage_type}.name: {name!r} is a folder every run has "
+                         f"({', '.join(sorted(folders.RESERVED))}): name the stage, e.g. `name: {name}_stage`")
     try:
-        return StageSpec(type=stage_type, name=name, params=cls.Params(**params))
+        airflow = None if airflow is None else AirflowSpec.model_validate(airflow)
+    except ValidationError as e:
+        raise ValueError(_format_errors(e, f"stages.{index}.{stage_type}.airflow", AirflowSpec)) from None
+    try:
+        return StageSpec(type=stage_type, name=name, params=cls.Params(**params), airflow=airflow)
     except ValidationError as e:
         raise ValueError(_format_errors(e, f"stages.{index}.{stage_type}", cls.Params)) from None
 
@@ -174,6 +212,20 @@ def read_yaml_mapping(path: Path, error: type[Exception], kind: str, keys: str) 
     return data
 
 
+def parse_sets(sets: list[str]) -> dict:
+    """`--set KEY=VALUE` items (specs and recipes) to overrides; VALUE is read as YAML (numbers, lists...)."""
+    overrides = {}
+    for item in sets:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise SpecError(f"--set takes KEY=VALUE, got '{item}'")
+        try:
+            overrides[key] = yaml.safe_load(value)
+        except yaml.YAMLError as e:
+            raise SpecError(f"--set {key}: the value is not valid YAML: {e}") from None
+    return overrides
+
+
 def apply_override(data: dict, dotted: str, value) -> None:
     """Set `a.b.c` in a spec's YAML data. In `stages`, a key picks a stage by position or by name
     (folder name, or type when one stage has it) and goes into its parameters:
@@ -214,10 +266,42 @@ def _stage_params(stages: list, key: str, where: str) -> dict:
                     f"(pick one by position 0-{len(stages) - 1} or by name)")
 
 
+def _from_file(path, base: Path):
+    """A path written in a spec file, made absolute against the file's folder (URLs and absolute paths stay)."""
+    if isinstance(path, str) and path and "://" not in path and not Path(path).is_absolute():
+        return str(base / path)
+    return path
+
+
+def resolve_file_paths(data: dict, base: Path) -> None:
+    """Paths written in a spec file are relative to that file (as a mix recipe's are): input.path, output
+    and every stage parameter declared with `path_field`. Paths from the command line (`--input`,
+    `--output`, `--set`) are the caller's, relative to the working directory."""
+    if isinstance(data.get("input"), dict):
+        data["input"]["path"] = _from_file(data["input"].get("path"), base)
+    if "output" in data:
+        data["output"] = _from_file(data["output"], base)
+    for (_, kind), item in zip(stage_folders(data.get("stages") or []), data.get("stages") or []):
+        params = item.get(kind) if isinstance(item, dict) else None
+        if not isinstance(params, dict) or kind not in STAGES.names() and ":" not in kind:
+            continue
+        try:
+            fields = stage_class(kind).Params.model_fields
+        except (UnknownName, ConfigError, ImportError):
+            continue  # validating the spec reports it
+        for key, value in params.items():
+            if key in fields and is_path_field(fields[key]):
+                params[key] = [_from_file(v, base) for v in value] if isinstance(value, list) else \
+                    _from_file(value, base)
+
+
 def load_spec(path: str | Path, overrides: dict | None = None) -> PipelineSpec:
-    """Load and check a spec file; `overrides` replace top-level keys (e.g. input.path)."""
+    """Load and check a spec file; `overrides` replace keys (e.g. input.path) as `--set` does.
+
+    Relative paths in the file are relative to the file; in `overrides`, to the working directory."""
     path = Path(path)
     data = read_yaml_mapping(path, SpecError, "spec", "name, input, output and stages")
+    resolve_file_paths(data, path.resolve().parent)
     for dotted, value in (overrides or {}).items():
         apply_override(data, dotted, value)
     try:
@@ -235,6 +319,8 @@ def json_schema() -> dict:
         params = stage_class(name).Params.model_json_schema()
         schema.setdefault("$defs", {}).update(params.pop("$defs", {}))
         params.setdefault("properties", {})["name"] = {"type": "string", "description": "Folder name of this stage"}
+        params["properties"]["airflow"] = {"$ref": "#/$defs/AirflowSpec",
+                                           "description": "This stage's Airflow task settings (over the spec's)"}
         stage_options.append({"type": "object", "properties": {name: params}, "required": [name],
                               "additionalProperties": False})
     schema["properties"]["stages"] = {"type": "array", "items": {"anyOf": stage_options}}

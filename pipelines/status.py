@@ -105,12 +105,19 @@ def log_seconds(run_dir: str) -> dict:
 
 
 def save_spec(spec) -> str:
-    """Write the checked spec as `<output>/spec.yaml`, so the run folder alone can rebuild it."""
+    """Write the checked spec as `<output>/spec.yaml`, so the run folder alone can rebuild it (`curate
+    manifest RUN`). Local paths are written absolute: the file's own paths would be read relative to it."""
+    import os
+
     import yaml
 
     folder = get_datafolder(spec.output)
+    data = spec.to_yaml_dict()
+    for block, key in ((data["input"], "path"), (data, "output")):
+        if "://" not in block[key]:
+            block[key] = os.path.abspath(block[key])
     with folder.open(f"{SPEC_FILE}.tmp", "w") as f:
-        yaml.safe_dump(spec.to_yaml_dict(), f, sort_keys=False)
+        yaml.safe_dump(data, f, sort_keys=False)
     folder.mv(f"{SPEC_FILE}.tmp", SPEC_FILE)
     return folder.resolve_paths(SPEC_FILE)
 

@@ -18,5 +18,6 @@ def print_summary(manifest: dict) -> None:
     for name, counts in manifest["stages"].items():
         reasons = sorted(counts["rejected_by_reason"].items(), key=lambda kv: -kv[1])[:3]
         table.add_row(shown(name), str(counts["in"]), str(counts["out"]), str(counts["rejected"]),
-                      shown(", ".join(f"{r}={n}" for r, n in reasons)), str(counts.get("seconds")))
+                      shown(", ".join(f"{r}={n}" for r, n in reasons)),
+                      f"in {shown(counts['fused_into'])}" if "fused_into" in counts else str(counts.get("seconds")))
     Console().print(table)

@@ -1,4 +1,5 @@
-"""Write tests/bad_inputs/: bad input for every reader (html, warc, parquet, jsonl, pdf), and what each must give.
+"""Write tests/bad_inputs/: bad input for every reader (html, warc, parquet, jsonl, pdf; wikipedia, epub, arxiv from
+bad_source_inputs.py), and what each must give.
 
 Each kind is a file with the outcome the first stage must give for its rows: `{"kept": 2,
 "bad_record": 1}` means two kept rows and one rejected as bad_record, all with
@@ -21,6 +22,8 @@ import shutil
 import socket
 import sys
 from pathlib import Path
+
+import bad_source_inputs  # noqa: E402  (beside this script)
 
 from curate.pipelines.benches.pdfs import hand_pdf
 
@@ -469,6 +472,9 @@ def pdf_kinds() -> dict:
 
 
 KINDS = {"html": html_kinds, "warc": warc_kinds, "parquet": parquet_kinds, "jsonl": jsonl_kinds, "pdf": pdf_kinds}
+KINDS.update(bad_source_inputs.KINDS)  # wikipedia, epub, arxiv
+RUNS.update(bad_source_inputs.RUNS)
+SUFFIX.update(bad_source_inputs.SUFFIX)
 
 
 def unix_socket(path: Path) -> None:

@@ -4,7 +4,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
   need=""
-  for pkg in tesseract-ocr tesseract-ocr-eng chromium; do
+  # python3.11-doc: `curate bench extract` scores extraction modes on its pages against their .rst sources
+  for pkg in tesseract-ocr tesseract-ocr-eng chromium python3.11-doc; do
     dpkg -s "$pkg" >/dev/null 2>&1 || need="$need $pkg"
   done
   if [ -n "$need" ]; then

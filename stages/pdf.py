@@ -4,9 +4,11 @@
 column) into one document carrying the PDF bytes. `PdfExtractor` sends each
 document to a worker process (`stages.pdf_worker`) page batch by page batch and
 joins the page texts, recording per page which engine produced it:
-`metadata["pages"] = [{page, engine, chars}]`, `metadata["rejected_pages"] =
-[{page, reason, detail}]`. A request that outlives its timeout kills the worker
-(a fresh one takes over), so one bad page can never hang the run.
+`metadata["pages"] = [{page, engine, chars[, ocr_because, dpi, deskew]}]`, `metadata["rejected_pages"] =
+[{page, reason, detail}]`. A scanned page (one image) is OCR'd at the image's own pixels and
+resolution; the OCR pages of a document then go through `stages.ocr.text` together (running heads
+and page numbers found across pages, words split at line ends joined). A request that outlives
+its timeout kills the worker (a fresh one takes over), so one bad page can never hang the run.
 """
 import itertools
 import os
@@ -293,18 +295,35 @@ class PdfExtractor(DocumentStage):
             return [r for i in batch for r in self.run_pages(worker, [i])]
         return [{"page": batch[0] + 1, "reject": failure[0], "detail": failure[1]}]
 
+    def clean_ocr_text(self, results: list[dict], engine: str | None) -> None:
+        """The text steps of `stages.ocr.text` on the document's OCR pages, together (running heads are
+        found across pages); text-layer pages stay as the PDF has them. Nougat has its own (nougat_text)."""
+        steps = tuple(self.params.ocr.clean)
+        ocr = [r for r in results if r.get("text") and r.get("engine") not in (None, "text_layer")]
+        if not steps or not ocr or engine == "nougat":
+            return
+        from curate.stages.ocr.text import clean_document
+
+        for r, text in zip(ocr, clean_document([r["text"] for r in ocr], steps)):
+            r["raw_chars"], r["text"] = len(r["text"].strip()), text
+
     def assemble(self, doc: Document, n_pages: int, results: list[dict], engine: str | None) -> Document:
+        self.clean_ocr_text(results, engine)
         pages, rejected, texts = [], [], []
         for r in results:
             text = (r.get("text") or "").strip()
             if "reject" in r:
                 rejected.append({"page": r["page"], "reason": r["reject"], "detail": r.get("detail")})
+            elif not text and r.get("raw_chars"):
+                rejected.append({"page": r["page"], "reason": "no_text",
+                                 "detail": "only a running head or page number"})
             elif not text:
                 rejected.append({"page": r["page"], "reason": "no_text", "detail": f"{r['engine']} found no text"})
             else:
                 entry = {"page": r["page"], "engine": r["engine"], "chars": len(text)}
-                if r.get("ocr_because"):
-                    entry["ocr_because"] = r["ocr_because"]
+                for key in ("ocr_because", "dpi", "deskew", "contrast"):
+                    if r.get(key):
+                        entry[key] = r[key]
                 pages.append(entry)
                 texts.append(text)
         if engine == "nougat":

@@ -112,13 +112,33 @@ class PdfWork:
             finally:
                 page.close()
             if image is not None:
-                to_ocr.append((i, image))
+                to_ocr.append((i, self.prepare(image, results[i], p["ocr"])))
         size = p["ocr"]["batch_size"]
         for start in range(0, len(to_ocr), size):
             chunk = to_ocr[start:start + size]
             for (i, _), text in zip(chunk, self.engine.ocr([image for _, image in chunk])):
                 results[i].update(engine=self.engine.name, text=text)
         return [results[i] for i in indices]
+
+    @staticmethod
+    def prepare(image, result: dict, ocr: dict):
+        """The image steps of `stages.ocr.preprocess` that are switched on and that this page needs."""
+        from curate.stages.ocr import preprocess
+
+        dpi = image.info.get("dpi", (0, 0))[0]
+        if ocr["deskew"]:
+            angle = preprocess.skew_angle(image)
+            if abs(angle) >= 0.3:
+                image = preprocess.deskew(image, angle)
+                result["deskew"] = angle
+        if ocr["contrast"] and preprocess.low_contrast(image):
+            image = preprocess.stretch_contrast(image)
+            result["contrast"] = "stretched"
+        if ocr["upscale_to"]:
+            image, dpi = preprocess.upscale(image, dpi, ocr["upscale_to"])
+        image.info["dpi"] = (dpi, dpi)
+        result["dpi"] = round(dpi)
+        return image
 
     def page(self, page, i: int, p: dict):
         import pypdfium2.raw as raw
@@ -138,16 +158,82 @@ class PdfWork:
             if p["mode"] == "text":
                 result.update(reject=problem, detail=f"chars={stats['chars']} alnum_ratio={stats['alnum_ratio']}")
                 return result, None
-        scale = p["ocr"]["dpi"] / 72
-        pixels = int(width * scale) * int(height * scale)
+        ocr = p["ocr"]
+        scan = self.scan_image(page, width, height, raw, ocr) if ocr["native"] else None
+        if scan is not None:
+            pixels = scan.width * scan.height
+            detail = f"a {scan.width}x{scan.height} px scan"
+        else:
+            scale = ocr["dpi"] / 72
+            pixels = int(width * scale) * int(height * scale)
+            detail = f"{width:.0f}x{height:.0f}pt at {ocr['dpi']} dpi = {pixels} px"
         if pixels > p["max_page_pixels"]:
-            result.update(reject="page_too_large",
-                          detail=f"{width:.0f}x{height:.0f}pt at {p['ocr']['dpi']} dpi = {pixels} px "
-                                 f"> max_page_pixels {p['max_page_pixels']}")
+            result.update(reject="page_too_large", detail=f"{detail} > max_page_pixels {p['max_page_pixels']}")
             return result, None
+        if scan is not None:
+            return result, scan
         grayscale = getattr(self.engine, "grayscale", True)
-        image = page.render(scale=scale, grayscale=grayscale).to_pil()
+        image = page.render(scale=ocr["dpi"] / 72, grayscale=grayscale).to_pil()
+        image.info["dpi"] = (ocr["dpi"], ocr["dpi"])
         return result, image
+
+    @staticmethod
+    def scan_image(page, width: float, height: float, raw, ocr: dict):
+        """The page's one image at its own pixels, when the page is a scan: a single upright image
+        covering the page, with nothing else drawn but (invisible OCR) text. Rendering it instead
+        would resample it (and at a resolution not its own); None sends the page to rendering."""
+        from PIL import Image
+
+        objects = list(page.get_objects(max_depth=3))
+        images = [o for o in objects if o.type == raw.FPDF_PAGEOBJ_IMAGE]
+        if len(images) != 1 or any(o.type not in (raw.FPDF_PAGEOBJ_IMAGE, raw.FPDF_PAGEOBJ_TEXT,
+                                                  raw.FPDF_PAGEOBJ_FORM) for o in objects):
+            return None
+        obj = images[0]
+        if page.get_rotation() in (90, 270):  # the page's size as shown; the image sits in the unturned page
+            width, height = height, width
+        a, b, c, d, _, _ = obj.get_matrix().get()
+        left, bottom, right, top = obj.get_bounds()
+        covers = (right - left) * (top - bottom) >= 0.9 * width * height
+        inside = left >= -2 and bottom >= -2 and right <= width + 2 and top <= height + 2
+        if b or c or a <= 0 or d <= 0 or not covers or not inside:
+            return None
+        px_w, px_h = obj.get_px_size()
+        dpi_x, dpi_y = px_w * 72 / (right - left), px_h * 72 / (top - bottom)
+        if abs(dpi_x - dpi_y) > 0.02 * dpi_x or dpi_x < 50:
+            return None
+        try:
+            bitmap = obj.get_bitmap(render=False)
+            image = bitmap.to_pil()
+        except Exception:  # a format pypdfium2 cannot hand over: render the page instead
+            return None
+        if image.size != (px_w, px_h) or not PdfWork.same_picture(page, image, raw):
+            return None
+        image = image.convert("L") if image.mode not in ("L", "RGB") else image
+        if page.get_rotation():
+            image = image.rotate(-page.get_rotation(), expand=True)
+        dpi = dpi_x
+        if dpi > ocr["max_dpi"]:
+            factor = ocr["max_dpi"] / dpi
+            image = image.resize((round(image.width * factor), round(image.height * factor)),
+                                 Image.Resampling.LANCZOS)
+            dpi = ocr["max_dpi"]
+        image.info["dpi"] = (dpi, dpi)
+        return image
+
+    @staticmethod
+    def same_picture(page, image, raw) -> bool:
+        """Whether the extracted pixels look like the rendered page (a /Decode inversion, a mask or a colour
+        space that extraction does not apply would not)."""
+        import numpy as np
+        from PIL import Image
+
+        thumb = page.render(scale=24 / 72, grayscale=True).to_pil()
+        if page.get_rotation():
+            thumb = thumb.rotate(page.get_rotation(), expand=True)
+        mine = image.convert("L").resize(thumb.size, Image.Resampling.BOX)
+        diff = np.abs(np.asarray(mine, dtype=np.int16) - np.asarray(thumb, dtype=np.int16))
+        return float(diff.mean()) < 24
 
     @staticmethod
     def image_cover(page, area: float, raw) -> float:

@@ -24,7 +24,7 @@ from datatrove.io import DataFolder, DataFolderLike, get_datafolder
 from datatrove.pipeline.base import PipelineStep
 from fsspec.implementations.local import LocalFileSystem
 
-from curate.stages.schema import DETAIL_KEY, REJECT_KEY, reject
+from curate.stages.schema import DETAIL_KEY, REJECT_KEY, REJECTED_BY_KEY, reject
 
 HTML_SUFFIXES = (".html.gz", ".htm.gz", ".html", ".htm")
 DEFAULT_MAX_BYTES = 20_000_000
@@ -32,7 +32,7 @@ MAX_DEPTH = 100  # metadata nested deeper is a bad_record: json.dumps in the wri
 # metadata keys that are pipeline state: the rejection and where it happened, the input file a row came
 # from, the document a synthesized row belongs to. Input columns or `metadata` keys of these names are
 # renamed `input_<key>`, so that only the pipeline's own readers and stages can set them.
-PIPELINE_KEYS = (REJECT_KEY, DETAIL_KEY, "reason", "detail", "stage", "path", "parent_id")
+PIPELINE_KEYS = (REJECT_KEY, DETAIL_KEY, "reason", "detail", "stage", "path", "parent_id", REJECTED_BY_KEY)
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 

@@ -36,6 +36,7 @@ _COLUMN_KEYS = {"source", "url", *TYPED_COLUMNS}
 # metadata keys that mark a rejection while the document flows to the writer
 REJECT_KEY = "rejected"
 DETAIL_KEY = "rejected_detail"
+REJECTED_BY_KEY = "_curate_rejected_by"  # which stage of a fused executor run rejected a document: never written
 
 
 def reject(doc: Document, reason: str, detail: str | None = None) -> Document:

@@ -1,7 +1,8 @@
 """Parquet shard reading and writing: the only way documents cross a stage boundary.
 
 `ShardWriter` is the last step of every stage: kept documents go to
-`<folder>/part-<rank>.parquet`, rejected ones to `<folder>/rejected/part-<rank>.parquet`.
+`<run>/<stage>/part-<rank>.parquet`, rejected ones to `<run>/rejected/<stage>/part-<rank>.parquet`
+(`folders`), so the stage folder holds kept shards only and any Parquet reader gets exactly those.
 Both are written under a temporary name and renamed when the task ends, so a
 killed task never leaves a half file that looks finished.
 """
@@ -13,7 +14,16 @@ from datatrove.data import DocumentsPipeline
 from datatrove.io import DataFolderLike, get_datafolder
 from datatrove.pipeline.base import PipelineStep
 
-from curate.stages.schema import DETAIL_KEY, REJECT_KEY, REJECTED_SCHEMA, SHARD_SCHEMA, doc_to_row, row_to_doc
+from curate.stages import folders
+from curate.stages.schema import (
+    DETAIL_KEY,
+    REJECT_KEY,
+    REJECTED_BY_KEY,
+    REJECTED_SCHEMA,
+    SHARD_SCHEMA,
+    doc_to_row,
+    row_to_doc,
+)
 
 ROWS_PER_GROUP = 1000
 
@@ -27,7 +37,7 @@ class _AtomicParquet:
 
     def __init__(self, folder, name: str, schema: pa.Schema):
         self.folder, self.name, self.schema = folder, name, schema
-        self.tmp = f".tmp-{name}" if "/" not in name else name.replace("/", "/.tmp-", 1)
+        self.tmp = f".tmp-{name}"
         self.rows: list[dict] = []
         self.count = 0
         self._file = folder.open(self.tmp, "wb")
@@ -57,11 +67,16 @@ class ShardWriter(PipelineStep):
     name = "shard writer"
     type = "💽 - WRITER"
 
-    def __init__(self, output_folder: DataFolderLike, stage: str, progress_folder: DataFolderLike | None = None,
-                 progress_every: float = 2.0):
+    def __init__(self, output_folder: str, stage: str, progress_folder: DataFolderLike | None = None,
+                 progress_every: float = 2.0, rejected_folder: str | None = None,
+                 fused_rejected: dict[str, str] | None = None):
+        """`fused_rejected`: {stage: its rejected folder} of the earlier stages of a fused executor run; a
+        document one of them rejected (tagged by `RejectedHere`) goes to that stage's rejected shards."""
         super().__init__()
         self.folder = get_datafolder(output_folder)
         self.stage = stage
+        self.rejected_folders = {**(fused_rejected or {}),
+                                 stage: rejected_folder or folders.rejected_folder(output_folder)}
         # documents written so far, in `<progress_folder>/<rank>` every few seconds, for progress bars
         self.progress = get_datafolder(progress_folder) if progress_folder is not None else None
         self.progress_every = progress_every
@@ -72,31 +87,54 @@ class ShardWriter(PipelineStep):
 
     def run(self, data: DocumentsPipeline, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
         kept = _AtomicParquet(self.folder, part_name(rank), SHARD_SCHEMA)
-        rejected = _AtomicParquet(self.folder, f"rejected/{part_name(rank)}", REJECTED_SCHEMA)
+        rejected = {stage: _AtomicParquet(get_datafolder(folder), part_name(rank), REJECTED_SCHEMA)
+                    for stage, folder in self.rejected_folders.items()}
         count, reported = 0, time.monotonic()
         for doc in data or ():
             count += 1
             if self.progress is not None and time.monotonic() - reported > self.progress_every:
                 self.report(rank, count)
                 reported = time.monotonic()
+            stage = doc.metadata.pop(REJECTED_BY_KEY, self.stage)
+            stage = stage if stage in rejected else self.stage
             row = doc_to_row(doc)
             reason = doc.metadata.get(REJECT_KEY)
             if reason is None:
                 kept.add(row)
                 self.stat_update("kept")
             else:
-                row.update(reason=str(reason), detail=doc.metadata.get(DETAIL_KEY), stage=self.stage)
-                rejected.add(row)
+                row.update(reason=str(reason), detail=doc.metadata.get(DETAIL_KEY), stage=stage)
+                rejected[stage].add(row)
                 self.stat_update("rejected", f"rejected.{reason}")
         kept.close()
-        rejected.close()
+        for part in rejected.values():
+            part.close()
         if self.progress is not None:
             self.report(rank, count)
         yield from ()
 
 
+class RejectedHere(PipelineStep):
+    """In a fused executor run, after each stage but the last: names the stage on the documents it rejected
+    (a metadata key the writer takes off again), so each stage's rejects land in its own shards."""
+
+    name = "rejected here"
+    type = "🏷 - TAG"
+
+    def __init__(self, stage: str):
+        super().__init__()
+        self.stage = stage
+
+    def run(self, data: DocumentsPipeline, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
+        for doc in data or ():
+            if doc.metadata.get(REJECT_KEY) is not None and REJECTED_BY_KEY not in doc.metadata:
+                doc.metadata[REJECTED_BY_KEY] = self.stage
+            yield doc
+
+
 def list_shards(folder: DataFolderLike) -> list[str]:
-    """Kept shards of a stage folder, sorted, excluding `rejected/` and temporaries."""
+    """Kept shards of a stage folder, sorted, excluding temporaries (and a `rejected/` subfolder, where
+    runs made before the sibling trees kept their rejects)."""
     folder = get_datafolder(folder)
     if not folder.isdir(""):
         return []

@@ -11,8 +11,6 @@ recorded in a ledger so a restarted run does not pay for them twice.
 import asyncio
 import itertools
 import os
-from contextlib import contextmanager
-from pathlib import Path
 from typing import ClassVar, Literal
 
 from datatrove.data import Document, DocumentsPipeline
@@ -22,12 +20,14 @@ from datatrove.utils.logging import logger
 from pydantic import Field, model_validator
 
 from curate.errors import ConfigError
-from curate.stages.base import Stage, StageParams
+from curate.stages import folders
+from curate.stages.base import Stage, StageParams, path_field
 from curate.stages.schema import is_rejected, reject
 from curate.synth.chunking import chunk_text, estimate_tokens
-from curate.synth.client import LLMClient, LLMError
+from curate.synth.client import LLMClient
 from curate.synth.ledger import Ledger, failed_ranks, request_key
 from curate.synth.prompts import load_prompt
+from curate.synth.requests import ask, serving
 from curate.synth.validate import Limits, check_output
 
 
@@ -47,7 +47,7 @@ class QARewriter(Stage):
         mode: Literal["completion", "chat"] = Field("completion", description="/v1/completions (few-shot) or "
                                                     "/v1/chat/completions")
         prompts: list[str] = Field(["qa_factual"], description="Prompt names: files in synth/templates/ or prompts_dir")
-        prompts_dir: str | None = Field(None, description="Folder with your own <name>.yaml prompts")
+        prompts_dir: str | None = path_field(None, description="Folder with your own <name>.yaml prompts")
         max_tokens: int = Field(192, ge=1)
         temperature: float = Field(0.0, allow_inf_nan=False)
         top_p: float = Field(1.0, allow_inf_nan=False)
@@ -71,7 +71,7 @@ class QARewriter(Stage):
         ledger: bool = Field(True, description="Record finished requests in <stage>/requests/ to resume")
         retry_failed: bool = Field(False, description="Run again the finished tasks whose requests failed for good "
                                    "(llm_error, llm_bad_request); they re-send only those (needs ledger)")
-        local_model: str | None = Field(None, description="endpoint local: a GGUF path (default: Gemma 3 270M)")
+        local_model: str | None = path_field(None, description="endpoint local: a GGUF path (default: Gemma 3 270M)")
         local_threads: int = Field(2, ge=1, description="endpoint local: llama.cpp threads")
 
         @model_validator(mode="after")
@@ -101,11 +101,10 @@ class QARewriter(Stage):
 
     # -- endpoint and resume record --------------------------------------------------------
     def _requests_dir(self) -> str | None:
-        """`<stage output>/requests`: local or remote (the ledger handles both); None without a ledger."""
-        out = self.output_folder
-        if out is None or not self.params.ledger:
+        """`<run>/work/<stage>/requests`: local or remote (the ledger handles both); None without a ledger."""
+        if self.output_folder is None or not self.params.ledger:
             return None
-        return f"{out.rstrip('/')}/requests"
+        return f"{self.work_folder()}/requests"
 
     def passes(self, make_reader, make_writer):
         if self.params.retry_failed:
@@ -116,12 +115,11 @@ class QARewriter(Stage):
         """retry_failed: remove the completion marker of each finished task whose ledger holds a failed request,
         so the executor runs it again. A task that runs again sends only what has no answer in the ledger: its
         failed requests; every other row is rebuilt from the recorded answers. The logs folder is the run
-        folder's `logs/<stage>` (pipelines/layout.py), next to the stage's own folder."""
+        folder's `logs/<stage>` (stages/folders.py), next to the stage's own folder."""
         requests = self._requests_dir()
         if requests is None:
             return []
-        base, _, name = self.output_folder.rstrip("/").rpartition("/")
-        logs = get_datafolder(f"{base}/logs/{name}" if base else f"logs/{name}")
+        logs = get_datafolder(folders.logs_folder(self.output_folder))
         reopened = []
         for rank in sorted(failed_ranks(requests)):
             if logs.isfile(f"completions/{rank:05d}"):
@@ -131,22 +129,10 @@ class QARewriter(Stage):
             logger.info(f"retry_failed: running again tasks {reopened}, whose ledger holds failed requests")
         return reopened
 
-    @contextmanager
     def _endpoint(self, rank: int):
         p = self.params
-        if p.endpoint != "local":
-            yield p.endpoint
-            return
-        from curate.synth.server import LocalServer
-
-        requests = self._requests_dir()
-        folder = get_datafolder(requests) if requests else None
-        logs = Path(folder.path) if folder is not None and folder.is_local() else None  # server log: local only
-        if logs:
-            logs.mkdir(parents=True, exist_ok=True)
-        with LocalServer(p.local_model, n_ctx=p.context_tokens, n_threads=p.local_threads,
-                         log=logs / f"llama-server-{rank:05d}.log" if logs else None) as server:
-            yield server.base_url
+        return serving(p.endpoint, rank, local_model=p.local_model, context_tokens=p.context_tokens,
+                       threads=p.local_threads, log_folder=self._requests_dir())
 
     def client(self, base_url) -> LLMClient:
         p = self.params
@@ -222,24 +208,7 @@ class QARewriter(Stage):
         return rows
 
     async def _ask(self, client: LLMClient, ledger: Ledger, text: str, sampling: dict, key: str) -> dict:
-        done = ledger.get(key)
-        if done is not None:
-            self.stat_update("requests_resumed")
-            return done
-        if key in ledger.failed:
-            self.stat_update("requests_retried")
-        try:
-            c = await client.complete(text, sampling)
-        except LLMError as e:
-            self.stat_update("requests_failed")
-            ledger.fail(key, e.reason, e.detail)
-            return {"error": e.reason, "detail": e.detail}
-        answer = {"text": c.text, "finish_reason": c.finish_reason, "prompt_tokens": c.prompt_tokens,
-                  "completion_tokens": c.completion_tokens}
-        ledger.add(key, answer)
-        self.stat_update("requests_sent")
-        self.stat_update("completion_tokens", value=c.completion_tokens)
-        return answer
+        return await ask(client, ledger, text, sampling, key, self.stat_update)
 
     def _row(self, doc: Document, prompt, chunk: int, n_chunks: int, model: str, text: str | None,
              reason: str | None, detail: str | None, info: dict | None = None) -> Document:

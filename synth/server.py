@@ -21,11 +21,7 @@ from curate.synth.client import EndpointError
 MODEL_FILE = "gemma-3-270m-q4_k_m.gguf"
 
 
-def cache_dir() -> Path:
-    """$CURATE_CACHE, else $XDG_CACHE_HOME/curate, else ~/.cache/curate."""
-    if os.environ.get("CURATE_CACHE"):
-        return Path(os.environ["CURATE_CACHE"])
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "curate"
+from curate.resources import cache_dir  # noqa: E402  (re-exported: the synth modules' cache)
 
 
 def model_path(folder: str | Path | None = None) -> Path:

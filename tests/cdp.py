@@ -4,6 +4,7 @@ Collects what a person would see in the console (uncaught exceptions, console er
 errors such as CSP violations or failed loads) and every request the page makes, then
 evaluates a DOM expression after the load event.
 """
+import base64
 import json
 import shutil
 import subprocess
@@ -26,22 +27,29 @@ class HeadlessChromium:
     def __init__(self, profile: Path, timeout: float = 60):
         self.profile = Path(profile)
         self.profile.mkdir(parents=True, exist_ok=True)
+        (self.profile / "DevToolsActivePort").unlink(missing_ok=True)  # a reused profile's stale port
+        self.stack = ExitStack()
         self.log = open(self.profile / "chromium.log", "wb")
         self.proc = subprocess.Popen([CHROMIUM, *FLAGS, f"--user-data-dir={self.profile}",
                                       "--remote-debugging-port=0", "about:blank"],
                                      stdout=self.log, stderr=subprocess.STDOUT)
+        try:
+            self._connect(timeout)
+        except BaseException:  # a browser that started but cannot be driven is not left running
+            self.close()
+            raise
+
+    def _connect(self, timeout: float) -> None:
         port_file = self.profile / "DevToolsActivePort"
         deadline = time.monotonic() + timeout
         while not (port_file.exists() and port_file.read_text().strip()):
             if self.proc.poll() is not None or time.monotonic() > deadline:
-                self.close()
                 raise RuntimeError(f"chromium did not start: {(self.profile / 'chromium.log').read_text()[-2000:]}")
             time.sleep(0.1)
         port = port_file.read_text().split()[0]
         opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
         targets = json.load(opener.open(f"http://127.0.0.1:{port}/json/list", timeout=10))
         page = next(t for t in targets if t["type"] == "page")
-        self.stack = ExitStack()
         self.ws = self.stack.enter_context(connect(page["webSocketDebuggerUrl"], max_size=None, proxy=None,
                                                    open_timeout=timeout))
         self.next_id = 0
@@ -94,6 +102,26 @@ class HeadlessChromium:
         requests = [e["params"]["request"]["url"] for e in self.events
                     if e.get("method") == "Network.requestWillBeSent"]
         return {"value": value, "errors": errors, "requests": requests}
+
+    def screenshot(self, path: Path, selector: str | None = None, width: int = 1100,
+                   max_height: int = 16000) -> dict:
+        """Save a PNG of the page loaded last (the whole page, or the element `selector` names), laid out
+        `width` CSS pixels wide; returns the {x, y, width, height} captured. Taller pages are cut at
+        `max_height` (Chromium's limit for one capture is near 16384 pixels)."""
+        self.call("Emulation.setDeviceMetricsOverride", width=width, height=800, deviceScaleFactor=1, mobile=False)
+        if selector is None:
+            size = self.call("Page.getLayoutMetrics")["cssContentSize"]
+            box = {"x": 0, "y": 0, "width": width, "height": size["height"]}
+        else:
+            rect = f"(() => {{ const r = document.querySelector({json.dumps(selector)}).getBoundingClientRect(); " \
+                   "return {x: r.left + scrollX, y: r.top + scrollY, width: r.width, height: r.height}; })()"
+            box = self.call("Runtime.evaluate", expression=rect, returnByValue=True)["result"]["value"]
+        box = {k: float(v) for k, v in box.items()}
+        box["height"] = min(box["height"], max_height)
+        shot = self.call("Page.captureScreenshot", format="png", captureBeyondViewport=True,
+                         clip={**box, "scale": 1})
+        Path(path).write_bytes(base64.b64decode(shot["data"]))
+        return box
 
     def close(self) -> None:
         try:

@@ -1,9 +1,11 @@
 """A small demo folder in our shard schema, written directly: a filtered and deduplicated web run,
-a synthesis run and a mix, shaped like the other stages' outputs (conventions in HELPERS.md).
+a synthesis run and a midtrain mix, shaped like the other stages' outputs (conventions in HELPERS.md).
+The mix records a small real tokenizer (trained here), so the report counts tokens with it.
 
 The filters, dedupe, synthesis and mix stages live on other branches; these fixtures pin the
 conventions the report and `explain` read, so both are tested before those stages merge.
 """
+import hashlib
 import json
 from pathlib import Path
 
@@ -17,6 +19,10 @@ WORDS = "the council met on tuesday to discuss the new public library and its bu
 
 WEB_STAGES = [("extract", "extract"), ("language", "language"), ("heuristics", "heuristics"),
               ("quality", "quality"), ("dedupe", "minhash_dedupe")]
+# spec parameters of the web run, as manifest.json records them (the limits the report draws)
+WEB_PARAMS = {"language": {"languages": ["en"], "threshold": 0.65}, "heuristics": {"gopher_min_words": 50},
+              "quality": {"threshold": 0.5}}
+DOMAINS = ("example.org", "news.example.com")
 
 
 def text_of(n_words: int, seed: int) -> str:
@@ -61,7 +67,6 @@ def stage_values(doc: dict, k: int) -> tuple[dict, dict]:
         meta = {"heuristics": {"n_words": n, "mean_word_length": 4.2, "symbol_ratio": 0.0}}
     elif k == 3 and doc["quality"] is not None:
         typed = {"quality_score": doc["quality"]}
-        meta = {"quality": {"score": doc["quality"], "model": "fixture.bin"}}
     elif k == 4:
         meta = dict(doc.get("dup") or {})
         if doc["id"] == "keep-0":
@@ -76,11 +81,11 @@ def write_table(path: Path, rows: list[dict], schema: pa.Schema) -> dict:
 
 
 def write_run(run: Path, name: str, stages: list[tuple[str, str]], rows_by_stage: list[tuple[list, list]],
-              n_in: int) -> dict:
+              n_in: int, params: dict | None = None) -> dict:
     counts, previous = {}, n_in
     for (stage_name, stage_type), (kept, rejected) in zip(stages, rows_by_stage):
         write_table(run / stage_name / "part-00000.parquet", kept, SHARD_SCHEMA)
-        write_table(run / stage_name / "rejected" / "part-00000.parquet", rejected, REJECTED_SCHEMA)
+        write_table(run / "rejected" / stage_name / "part-00000.parquet", rejected, REJECTED_SCHEMA)
         reasons = {}
         for row in rejected:
             reasons[row["reason"]] = reasons.get(row["reason"], 0) + 1
@@ -89,9 +94,14 @@ def write_run(run: Path, name: str, stages: list[tuple[str, str]], rows_by_stage
         previous = len(kept)
     manifest = {"name": name, "status": "ok", "problems": [], "spec_sha256": "0" * 64, "seconds": 0.05,
                 "input": {"path": "fixture", "format": "html", "files": n_in},
-                "spec": {"name": name, "stages": [{t: {"name": n}} for n, t in stages]}, "stages": counts}
+                "spec": {"name": name, "stages": [{t: {"name": n, **(params or {}).get(t, {})}} for n, t in stages]},
+                "stages": counts}
     (run / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True))
     return manifest
+
+
+def url_of(i: int, doc_id: str) -> str:
+    return f"https://{DOMAINS[i % 2]}/{doc_id}"
 
 
 def write_web_run(run: Path) -> list[dict]:
@@ -100,7 +110,7 @@ def write_web_run(run: Path) -> list[dict]:
     state = {d["id"]: ({}, {}) for d in docs}
     for k, (stage_name, _) in enumerate(WEB_STAGES):
         kept, rejected = [], []
-        for d in docs:
+        for i, d in enumerate(docs):
             fate = d.get("fate")
             if fate is not None and fate < k:
                 continue
@@ -108,14 +118,14 @@ def write_web_run(run: Path) -> list[dict]:
             add_meta, add_typed = stage_values(d, k)
             meta, typed = {**meta, **add_meta}, {**typed, **add_typed}
             state[d["id"]] = (meta, typed)
-            row = {"id": d["id"], "text": d["text"], "source": "web", "url": f"https://example.org/{d['id']}",
+            row = {"id": d["id"], "text": d["text"], "source": "web", "url": url_of(i, d["id"]),
                    "metadata": json.dumps(meta, sort_keys=True), **typed}
             if fate == k:
                 rejected.append({**row, "reason": d["reason"], "detail": d["detail"], "stage": stage_name})
             else:
                 kept.append(row)
         rows_by_stage.append((kept, rejected))
-    write_run(run, "web", WEB_STAGES, rows_by_stage, len(docs))
+    write_run(run, "web", WEB_STAGES, rows_by_stage, len(docs), WEB_PARAMS)
     return rows_by_stage[-1][0]
 
 
@@ -136,14 +146,36 @@ def write_synth_run(run: Path, parents: list[dict]) -> None:
     write_run(run, "synth", [("qa", "qa_rewrite")], [(kept, rejected)], len(parents[:6]))
 
 
+def write_tokenizer(path: Path) -> dict:
+    """A small real BPE tokenizer trained on the fixture's words; what a mix manifest records of it."""
+    from tokenizers import Tokenizer, models, pre_tokenizers, trainers
+
+    tok = Tokenizer(models.BPE(unk_token="<unk>"))
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    trainer = trainers.BpeTrainer(vocab_size=300, special_tokens=["<pad>", "<unk>", "<eos>"],
+                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
+    tok.train_from_iterator([text_of(40, i) for i in range(len(WORDS))], trainer)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tok.save(str(path))
+    return {"name": "fixture-bpe", "path": str(path), "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+            "vocab_size": tok.get_vocab_size(), "eos_id": 2, "pad_id": 0, "token_size": 2}
+
+
 def write_mix(folder: Path, web_kept: list[dict]) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     rows = [{"id": r["id"], "leaf": "web", "n_tokens": len(r["text"].split()), "times_used": 1 + (i % 2)}
             for i, r in enumerate(web_kept)]
     rows.append({"id": "keep-0/qa", "leaf": "synth", "n_tokens": 30, "times_used": 3})
+    # candidates the sampler did not pick: listed, never used
+    rows += [{"id": f"keep-{i}/qa", "leaf": "synth", "n_tokens": 30, "times_used": 0} for i in (2, 5)]
     pq.write_table(pa.Table.from_pylist(rows), folder / "documents.parquet")
-    manifest = {"name": "pretrain", "phase": "pretrain", "seq_length": 128, "tokenizer": "fixture",
-                "recipe_sha256": "1" * 64, "leaves": {
+    manifest = {"name": "midtrain", "phase": "midtrain", "seq_len": 128,
+                "tokenizer": write_tokenizer(folder.parent / "tokenizer" / "tokenizer.json"),
+                "recipe_sha256": "1" * 64, "total_tokens": {"requested": 1000, "realized": 1000, "difference": 0},
+                "max_share_deviation_pp": 2.0,
+                "packing": {"window_tokens": 129, "windows": 8, "padding_tokens": 32, "truncated_tokens": 0,
+                            "split_documents": 1, "padding_pct": 3.1, "truncated_pct": 0.0},
+                "leaves": {
                     "web": {"planned_tokens": 900, "realized_tokens": 880, "planned_share": 0.9,
                             "realized_share": 0.88, "epochs": 1.5, "available_tokens": 600},
                     "synth": {"planned_tokens": 100, "realized_tokens": 120, "planned_share": 0.1,
@@ -154,5 +186,5 @@ def write_mix(folder: Path, web_kept: list[dict]) -> None:
 def write_demo_folder(root: Path) -> Path:
     kept = write_web_run(root / "web")
     write_synth_run(root / "synth", kept)
-    write_mix(root / "mixes" / "pretrain", kept)
+    write_mix(root / "mixes" / "midtrain", kept)
     return root

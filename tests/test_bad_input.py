@@ -14,7 +14,7 @@ SPEC = ROOT / "manifests/pipelines/extract.yaml"
 
 
 def rows(stage_dir, rejected=False):
-    folder = stage_dir / "rejected" if rejected else stage_dir
+    folder = stage_dir.parent / "rejected" / stage_dir.name if rejected else stage_dir
     out = {}
     for part in sorted(folder.glob("part-*.parquet")):
         for row in pq.read_table(part).to_pylist():
@@ -118,7 +118,7 @@ def test_slow_extraction_is_cut_off_by_the_timeout():
     from curate.stages.extract import HtmlExtractor
 
     big, small = slow_and_fast_pages()
-    stage = HtmlExtractor(timeout=0.5)  # the big page needs seconds; the small one milliseconds, even under load
+    stage = HtmlExtractor(timeout=2)  # the big page needs many seconds; the small one milliseconds, even under load
     started = time.perf_counter()
     docs = list(stage.run([big, small]))
     assert time.perf_counter() - started < 10
@@ -128,24 +128,31 @@ def test_slow_extraction_is_cut_off_by_the_timeout():
 
 def test_sandbox_kills_a_stuck_extraction_and_survives_a_crashed_one():
     """`sandbox: true` extracts in a child process: past the timeout it is killed (which also stops
-    C code), a crash of it rejects only that page, and kept pages are what in-process extraction gives."""
+    C code), a crash of it rejects only that page, and kept pages are what in-process extraction gives.
+    The timeout is generous (a fresh child imports trafilatura first, slow on a loaded machine): the stuck
+    page never returns, so no timing decides the outcome."""
     from datatrove.data import Document
 
     from curate.stages.extract import HtmlExtractor
 
-    class CrashingExtractor(HtmlExtractor):
-        """Fault injection: a page that kills the extracting process, as a segfault in C code would."""
+    class FaultyExtractor(HtmlExtractor):
+        """Fault injection: a page whose extraction never returns (a C call stuck with signals blocked, which
+        only killing the process stops) and one that kills the process, as a segfault in C code would."""
 
         def extract(self, html, url, max_date=None):
+            if "STUCK-HERE" in html:
+                signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})
+                time.sleep(3600)
             if "CRASH-HERE" in html:
                 os.kill(os.getpid(), signal.SIGKILL)
             return super().extract(html, url, max_date)
 
-    big, small = slow_and_fast_pages()
+    _, small = slow_and_fast_pages()
+    stuck = Document(text="<html><body><p>STUCK-HERE</p></body></html>", id="stuck", metadata={})
     crash = Document(text="<html><body><p>CRASH-HERE</p></body></html>", id="crash", metadata={})
-    docs = list(CrashingExtractor(timeout=0.5, sandbox=True).run([big, crash, small]))
+    docs = list(FaultyExtractor(timeout=6, sandbox=True).run([stuck, crash, small]))
     assert [d.metadata.get("rejected") for d in docs] == ["timeout", "extract_crashed", None]
     assert "sandbox killed" in docs[0].metadata["rejected_detail"]
     _, again = slow_and_fast_pages()
-    in_process = next(HtmlExtractor(timeout=0.5).run([again]))
+    in_process = next(HtmlExtractor(timeout=6).run([again]))
     assert docs[2].text == in_process.text and docs[2].metadata == in_process.metadata

@@ -24,7 +24,8 @@ CORPUS = ROOT / "tests" / "bad_inputs"
 def first_stage_outcomes(stage_dir) -> dict:
     """metadata.path -> Counter of outcomes ("kept" or the reason) over the stage's kept and rejected rows."""
     got = defaultdict(Counter)
-    for part in sorted(stage_dir.glob("part-*.parquet")) + sorted((stage_dir / "rejected").glob("part-*.parquet")):
+    rejected = stage_dir.parent / "rejected" / stage_dir.name
+    for part in sorted(stage_dir.glob("part-*.parquet")) + sorted(rejected.glob("part-*.parquet")):
         for row in pq.read_table(part).to_pylist():
             got[json.loads(row["metadata"]).get("path")][row.get("reason") or "kept"] += 1
     return {path: dict(counts) for path, counts in got.items()}

@@ -3,6 +3,7 @@ import json
 import shutil
 
 import pyarrow.parquet as pq
+import pytest
 from conftest import BENCH_PAGES, ROOT
 
 
@@ -38,3 +39,22 @@ def test_extracted_dates_do_not_depend_on_the_day_of_the_run():
     crawled = Document(text=page, id="warc", metadata={"warc_date": "2026-11-01T12:00:00Z"})
     (doc,) = HtmlExtractor().run([crawled])
     assert doc.metadata.get("date") != "2098-05-01"  # not after the crawl
+
+
+def test_extract_run_in_fast_mode_and_an_unknown_mode(curate, tmp_path):
+    pages = tmp_path / "pages"
+    pages.mkdir()
+    for path in sorted(BENCH_PAGES.glob("*.html.gz"))[:3]:
+        shutil.copy(path, pages / path.name)
+    out = tmp_path / "run"
+    spec = ROOT / "manifests/pipelines/extract.yaml"
+    curate("run", spec, "--input", pages, "--output", out, "--set", "stages.extract.mode=fast")
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["stages"]["extract"]["out"] == 3
+    rows = pq.read_table(out / "extract").to_pylist()
+    assert all(len(r["text"].split()) > 50 and json.loads(r["metadata"])["title"] for r in rows)
+    from curate.errors import ConfigError
+    from curate.pipelines.spec import load_spec
+
+    with pytest.raises(ConfigError, match="'fast', 'balanced' or 'best'"):
+        load_spec(spec, {"stages.extract.mode": "fastest"})

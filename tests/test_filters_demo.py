@@ -6,14 +6,14 @@ from conftest import ROOT
 
 def test_web_spec_validates(curate):
     checked = json.loads(curate("validate", ROOT / "manifests/pipelines/web.yaml", "--json").stdout)
-    assert [next(iter(s)) for s in checked["stages"]] == ["extract", "language", "heuristics", "quality",
-                                                          "exact_dedupe", "minhash_dedupe"]
+    assert [next(iter(s)) for s in checked["stages"]] == ["extract", "language", "heuristics", "quality", "pii",
+                                                          "exact_dedupe", "minhash_dedupe", "decontaminate"]
 
 
-def test_demo_runs_the_web_pipeline_with_a_trained_model(curate, tmp_path):
-    curate("demo", "--output", tmp_path)
-    assert (tmp_path / "models" / "quality.bin").is_file()
-    manifest = json.loads((tmp_path / "web" / "manifest.json").read_text())
+def test_demo_runs_the_web_pipeline_with_a_trained_model(demo):
+    manifest = json.loads((demo["path"] / "web" / "manifest.json").read_text())
+    quality, = [s["quality"] for s in manifest["spec"]["stages"] if "quality" in s]
+    assert quality["model"] == "curate://demo-quality"  # web.yaml as shipped: the demo's classifier
     assert manifest["status"] == "ok"
     assert [next(iter(s)) for s in manifest["spec"]["stages"]][:4] == ["extract", "language", "heuristics", "quality"]
     for stage in manifest["stages"].values():

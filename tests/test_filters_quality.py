@@ -75,7 +75,8 @@ def spec(tmp, name, model, unseen, quality: dict, tasks=2) -> str:
 
 def rows(folder):
     out = []
-    for part in sorted(folder.glob("part-*.parquet")) + sorted(folder.glob("rejected/part-*.parquet")):
+    rejected = folder.parent / "rejected" / folder.name
+    for part in sorted(folder.glob("part-*.parquet")) + sorted(rejected.glob("part-*.parquet")):
         out += pq.read_table(part).to_pylist()
     return out
 
@@ -118,7 +119,9 @@ def test_top_fraction_is_global_across_tasks_and_deterministic(trained, curate):
 def test_missing_model_fails_the_run_with_a_hint(tmp_path, curate):
     unseen = write_jsonl(tmp_path / "docs.jsonl", ["A short English sentence about the weather today."])
     result = curate("run", spec(tmp_path, "nomodel", tmp_path / "missing.bin", unseen, {}), check=False)
-    assert result.returncode == 1 and "curate quality train" in result.stderr.replace("\n", " ")
+    # a config mistake: exit 2 before any stage runs (it was exit 1 after a task's traceback)
+    assert result.returncode == 2 and "curate quality train" in result.stderr.replace("\n", " ")
+    assert "Traceback" not in result.stderr
 
 
 def test_bad_input_gets_scores_or_reasons(trained):

@@ -63,6 +63,9 @@ def runs(tmp_path_factory, tokenizer_file) -> Path:
     pdf = make_texts(120, 2, 100, 600)
     write_run(root / "pdf", "ocr", pdf, "pdf", n_tokens=count_tokens(tokenizer_file, pdf))
     write_run(root / "synth", "qa", make_texts(300, 3, 10, 40), "qa")
+    write_run(root / "wikipedia", "heuristics", make_texts(80, 4, 60, 300), "wiki")  # the other sources' runs
+    write_run(root / "books", "exact_dedupe", make_texts(40, 5, 150, 400), "book")
+    write_run(root / "arxiv", "exact_dedupe", make_texts(40, 6, 100, 300), "paper")
     return root
 
 
@@ -267,14 +270,17 @@ def test_demo_mixes_from_runs(runs):
 
     said = []
     built = build_demo_mixes(runs, say=said.append)
-    assert set(built) == {"pretrain", "midtrain"}
+    assert set(built) == {"pretrain", "midtrain", "long_context"}
     pre = built["pretrain"]
-    assert set(pre["leaves"]) == {"web/hq", "web/all", "pdf", "qa"}
+    assert set(pre["leaves"]) == {"web/hq", "web/all", "wiki", "books", "papers", "pdf", "qa"}
     assert pre["max_share_deviation_pp"] <= 0.5 and pre["tokenizer"]["name"] == "gemma3-270m"
     mid = built["midtrain"]
     assert mid["packing"]["window_tokens"] == 8193 and "qa" in mid["leaves"]
     assert any("total_tokens" in line for line in said)
-    for name in ("pretrain", "midtrain"):
+    long = built["long_context"]  # the web buckets (documents over 4k tokens) have no data here: dropped
+    assert long["packing"]["window_tokens"] == 65537 and not any("/web/" in leaf for leaf in long["leaves"])
+    assert any("long_context: no demo data for long/web/len_32k+" in line for line in said)
+    for name in ("pretrain", "midtrain", "long_context"):
         assert (runs / "mixes" / name / "mix_manifest.json").exists()
         assert (runs / "mixes" / name / "documents.parquet").exists()
 
@@ -292,8 +298,8 @@ def test_mix_schema_file_is_current_and_examples_load():
 
     on_disk = json.loads((ROOT / "manifests/schema/mix.schema.json").read_text())
     assert on_disk == json.loads(json.dumps(json_schema())), "run `curate schema`"
-    for name in ("pretrain", "midtrain"):
-        assert load_recipe(ROOT / f"manifests/mixes/{name}.yaml").phase == name
+    for name, phase in (("pretrain", "pretrain"), ("midtrain", "midtrain"), ("long_context", "midtrain")):
+        assert load_recipe(ROOT / f"manifests/mixes/{name}.yaml").phase == phase
 
 
 def test_run_leaf_reads_the_last_stage_in_spec_order(curate, tmp_path):

@@ -1,16 +1,11 @@
 """curate installs as one `curate` package: every folder listed, a wheel that runs the demo from anywhere,
 no import cycles."""
 import ast
-import os
-import shutil
-import subprocess
-import sys
 import tomllib
 import zipfile
 from pathlib import Path
 
-import pytest
-from conftest import ROOT
+from conftest import ROOT, in_venv
 
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
 SETUPTOOLS = PYPROJECT["tool"]["setuptools"]
@@ -79,32 +74,6 @@ def test_no_import_cycles():
     assert not cycles, "import cycles:\n" + "\n".join(" -> ".join(c) for c in cycles)
 
 
-@pytest.fixture(scope="module")
-def wheel_venv(tmp_path_factory):
-    """A fresh venv with curate installed from a built wheel (not editable); its dependencies come from
-    this interpreter's site-packages, so nothing is downloaded."""
-    work = tmp_path_factory.mktemp("wheel")
-    source = work / "source"  # a clean copy: setuptools builds in the tree and leaves build/ behind
-    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(".git", "build", "*.egg-info", "__pycache__",
-                                                                "runs", ".pytest_cache"))
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w",
-                    str(work / "dist"), str(source)], check=True, capture_output=True, timeout=600)
-    wheel, = (work / "dist").glob("curate-*.whl")
-    venv = work / "venv"
-    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], check=True, timeout=300)
-    subprocess.run([venv / "bin" / "python", "-m", "pip", "install", "--no-deps", "--no-index", "-q", str(wheel)],
-                   check=True, capture_output=True, timeout=600)
-    outside = work / "elsewhere"
-    outside.mkdir()
-    return {"wheel": wheel, "venv": venv, "cwd": outside}
-
-
-def in_venv(venv_info, *args, timeout=600):
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    return subprocess.run([str(venv_info["venv"] / "bin" / args[0]), *map(str, args[1:])], cwd=venv_info["cwd"],
-                          env=env, capture_output=True, text=True, timeout=timeout)
-
-
 def test_the_wheel_has_one_top_level_name_and_its_data(wheel_venv):
     with zipfile.ZipFile(wheel_venv["wheel"]) as wheel:
         names = wheel.namelist()
@@ -132,7 +101,7 @@ def test_installed_wheel_runs_from_outside_the_repo(wheel_venv):
                   "run", "--json")
     assert run.returncode == 0, run.stderr[-3000:]
 
-    demo = in_venv(wheel_venv, "curate", "demo", "--output", "demo", timeout=900)
-    assert demo.returncode == 0, demo.stderr[-3000:]
-    assert (wheel_venv["cwd"] / "demo" / "web" / "manifest.json").exists()
-    assert (wheel_venv["cwd"] / "demo" / "report.html").exists()
+
+def test_installed_wheel_runs_the_demo(demo):
+    assert (demo["path"] / "web" / "manifest.json").exists()
+    assert (demo["path"] / "report.html").exists()

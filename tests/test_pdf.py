@@ -1,9 +1,11 @@
 """The pdf stage on PDFs the tests write: text layers, Tesseract/RapidOCR OCR, broken files, timeouts."""
 import json
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pypdfium2 as pdfium
+import pytest
 from conftest import ROOT
 from datatrove.data import Document, Media, MediaType
 
@@ -46,7 +48,7 @@ def test_mixed_folder_every_document_accounted_for(curate, tmp_path):
 
     stage = json.loads((out / "manifest.json").read_text())["stages"]["pdf"]
     assert stage["in"] == 6 and stage["out"] == 2 and stage["rejected"] == 4
-    kept, rejected = read_rows(out / "pdf"), read_rows(out / "pdf" / "rejected")
+    kept, rejected = read_rows(out / "pdf"), read_rows(out / "rejected" / "pdf")
     assert {k: r["reason"] for k, r in rejected.items()} == {
         "encrypted": "encrypted", "truncated": "corrupt_pdf", "picture": "not_a_pdf", "empty-tree": "no_pages"}
 
@@ -90,22 +92,23 @@ def test_garbled_text_layer_goes_to_ocr_and_enormous_pages_are_noted():
 def test_page_timeout_kills_the_worker_and_the_run_goes_on():
     from fpdf import FPDF
 
-    scan = scanned_pdf(sample_pages(1, seed=4), dpi=200, bilevel=True)
+    # a full page scanned at 400 dpi: OCR takes seconds, reading a text layer milliseconds
+    scan = scanned_pdf(sample_pages(1, seed=4), dpi=400, bilevel=True)
     text = text_pdf(sample_pages(1, seed=5))
-    # page 1 a scan (OCR cannot finish in 10 ms), page 2 born-digital
+    # page 1 the scan, page 2 born-digital
     mixed = FPDF(unit="pt", format="letter")
     mixed.add_page()
-    mixed.image(render_pages(scan, 100)[0], x=0, y=0, w=612, h=792)
+    mixed.image(render_pages(scan, 400)[0], x=0, y=0, w=612, h=792)
     mixed.add_page()
     mixed.set_font("Helvetica", size=11)
     mixed.cell(0, 16, "The second page has a real text layer, so it survives.")
-    stage = PdfExtractor(page_timeout=0.01, batch_pages=2)
+    stage = PdfExtractor(page_timeout=0.5, batch_pages=2)
     docs = list(stage.run(iter([pdf_doc(scan, "slow"), pdf_doc(bytes(mixed.output()), "mixed"),
                                 pdf_doc(text, "text")])))
     slow, mixed_doc, fine = docs
     assert slow.metadata["rejected"] == "no_text"
     assert slow.metadata["rejected_pages"] == [
-        {"page": 1, "reason": "timeout", "detail": "longer than page_timeout 0.01s"}]
+        {"page": 1, "reason": "timeout", "detail": "longer than page_timeout 0.5s"}]
     # the batch timed out, then page by page: page 1 lost, page 2 read by a fresh worker
     assert "rejected" not in mixed_doc.metadata
     assert [r["reason"] for r in mixed_doc.metadata["rejected_pages"]] == ["timeout"]
@@ -123,7 +126,7 @@ def test_text_mode_never_ocrs_and_rapidocr_reads_a_page():
     assert doc.metadata["rejected_pages"][0]["reason"] == "no_text_layer"
 
     truth = sample_pages(1, lines_per_page=3, seed=6)[0]
-    stage = PdfExtractor(ocr={"engine": "rapidocr"})
+    stage = PdfExtractor(ocr={"engine": "rapidocr"}, page_timeout=900)  # RapidOCR is slow on a busy machine
     doc = list(stage.run(iter([pdf_doc(scan)])))[0]
     assert doc.metadata["pages"][0]["engine"] == "rapidocr"
     assert cer(doc.text, "\n".join(truth)) < 0.25  # RapidOCR drops spaces between words
@@ -140,3 +143,152 @@ def test_reader_takes_pdf_bytes_from_a_parquet_column(tmp_path):
 def test_edit_distance_and_cer():
     assert edit_distance("kitten", "sitting") == 3 and edit_distance("", "abc") == 3
     assert cer("a  b\nc", "a b c") == 0.0 and cer("abcd", "abce") == 0.25
+
+
+HEADER = "FIELD NOTES OF THE CURATE PROJECT"
+
+
+def manual_pages(n_pages: int = 3) -> tuple[list[list[str]], list[str]]:
+    """Page lines as printed (running head, body with a word hyphenated at a line end, page number) and
+    the body text a reader would keep."""
+    printed, truth = [], []
+    for n, lines in enumerate(sample_pages(n_pages, lines_per_page=7, seed=20 + n_pages), start=1):
+        body = list(lines)
+        body[2], body[3] = body[2].rstrip(".,;:") + " and the infor-", "mation " + body[3][0].lower() + body[3][1:]
+        printed.append([f"{HEADER} {n}", "", *body, "", str(n)])
+        truth.append("\n".join(body).replace("infor-\nmation", "information"))
+    return printed, truth
+
+
+def scan_of(printed: list[list[str]], dpis: list[int], degrade_page: int | None = None) -> tuple[bytes, list]:
+    import random
+
+    from fpdf import FPDF
+
+    from curate.pipelines.benches.ocr_docs import degrade, scan_pdf
+
+    images = []
+    for lines, dpi in zip(printed, dpis):
+        pdf = FPDF(unit="pt", format="letter")
+        pdf.set_font("Helvetica", size=12)
+        pdf.add_page()
+        for line in lines:
+            pdf.cell(0, 18, line, new_x="LMARGIN", new_y="NEXT")
+        image = render_pages(bytes(pdf.output()), dpi)[0]
+        if len(images) == degrade_page:
+            image, _ = degrade(image, random.Random(1))
+        images.append((image, dpi))
+    scans = [scan_pdf([im], dpi) for im, dpi in images]
+    merged = pdfium.PdfDocument.new()
+    for data in scans:
+        merged.import_pages(pdfium.PdfDocument(data))
+    import io
+
+    out = io.BytesIO()
+    merged.save(out)
+    return out.getvalue(), [im for im, _ in images]
+
+
+@pytest.fixture(scope="module")
+def manual_scan():
+    printed, truth = manual_pages()
+    scan, images = scan_of(printed, [200, 200, 150], degrade_page=1)
+    stage = PdfExtractor(mode="ocr")
+    try:
+        doc = stage.process(pdf_doc(scan, "manual"))
+    finally:
+        stage.worker.close()
+    return {"doc": doc, "truth": "\n".join(truth), "images": images, "scan": scan}
+
+
+def test_scanned_pages_read_at_their_own_resolution_and_straightened(manual_scan):
+    from curate.stages.pdf_worker import PdfWork
+
+    pages = manual_scan["doc"].metadata["pages"]
+    assert [p["dpi"] for p in pages] == [200, 200, 150]
+    assert "deskew" not in pages[0] and "deskew" not in pages[2] and "contrast" not in pages[0]
+    assert 0.5 <= abs(pages[1]["deskew"]) <= 2.0 and "contrast" not in pages[1]  # contrast: off by default
+    # the pixels handed to OCR are the embedded image's own, not a re-rendering of the page
+    doc = pdfium.PdfDocument(manual_scan["scan"])
+    native = PdfWork.scan_image(doc[2], *doc[2].get_size(), pdfium.raw, {"max_dpi": 400})
+    assert native.size == manual_scan["images"][2].size and native.info["dpi"][0] == pytest.approx(150, abs=0.5)
+    assert (np.asarray(native) == np.asarray(manual_scan["images"][2].convert("L"))).all()
+
+
+def test_stage_text_beats_the_engine_called_directly(manual_scan):
+    import pytesseract
+
+    text, truth = manual_scan["doc"].text, manual_scan["truth"]
+    assert HEADER not in text and "information" in text and "infor-" not in text
+    assert not any(line.strip().isdigit() for line in text.split("\n"))
+    direct = "\n".join(pytesseract.image_to_string(im) for im in manual_scan["images"])
+    assert cer(text, truth) <= 0.02
+    assert cer(text, truth) < cer(direct, truth)
+
+
+def test_pages_that_are_not_one_upright_image_are_rendered():
+    from fpdf import FPDF
+
+    from curate.stages.pdf_worker import PdfWork
+
+    image = render_pages(text_pdf([["A page with a box drawn over its scan."]]), 72)[0]
+    pdf = FPDF(unit="pt", format="letter")
+    pdf.add_page()
+    pdf.image(image, x=0, y=0, w=612, h=792)
+    pdf.rect(100, 100, 50, 50, style="F")  # a vector drawing on top: the scan alone is not the page
+    pdf.add_page()
+    pdf.image(image, x=0, y=0, w=300, h=400)  # a picture on a page, not a scan of the page
+    pdf.add_page()
+    pdf.image(image, x=0, y=0, w=612, h=792)
+    doc = pdfium.PdfDocument(bytes(pdf.output()))
+    doc[2].set_rotation(90)
+    found = [PdfWork.scan_image(doc[i], *doc[i].get_size(), pdfium.raw, {"max_dpi": 400}) for i in range(3)]
+    assert found[0] is None and found[1] is None
+    assert found[2].size == (image.height, image.width)  # turned as the page is shown
+
+
+def test_text_steps_on_ocr_pages():
+    from curate.stages.ocr.text import clean_document, dehyphenate, drop_furniture, join_lines, normalize_chars
+
+    bodies = ["\n".join(lines) for lines in sample_pages(3, lines_per_page=5, seed=9)]
+    pages = [f"2 OVERVIEW OF TEX LIVE {n}\n\n{body}\n\n{n}" for n, body in zip((4, 5, 6), bodies)]
+    pages[1] = pages[1].replace("OVERVIEW", "OVERVlEW")  # OCR noise in one copy of the running head
+    assert drop_furniture(pages) == bodies
+    assert drop_furniture(pages[:2])[0].startswith("2 OVERVIEW")  # two pages are too few to call it a head
+    assert dehyphenate("an exam-\nple of a well-\nknown case", {"well-known"}) == "an example of a well-known case"
+    assert dehyphenate("New York-\nBased") == "New York-\nBased"
+    assert normalize_chars("\ufb01nd the \ufb02ow, pages 10-12\n¢ a bullet") == "find the flow, pages 10–12\n• a bullet"
+    assert join_lines("a line that is long\nand goes on to here\nshort.\n\nNext: \nx") == \
+        "a line that is long and goes on to here short.\n\nNext:\nx"
+    assert clean_document(["one-\ntwo"], ()) == ["one-\ntwo"]
+
+
+def test_skew_and_contrast_measures():
+    import random
+
+    from curate.pipelines.benches.ocr_docs import degrade
+    from curate.stages.ocr import preprocess
+
+    clean = render_pages(text_pdf(sample_pages(1, lines_per_page=20, seed=11)), 100)[0]
+    poor, angle = degrade(clean, random.Random(3))
+    assert abs(preprocess.skew_angle(clean)) <= 0.2
+    assert preprocess.skew_angle(poor) == pytest.approx(-angle, abs=0.25)
+    assert preprocess.skew_angle(preprocess.deskew(poor, -angle)) == pytest.approx(0, abs=0.25)
+    assert preprocess.low_contrast(poor) and not preprocess.low_contrast(clean)
+    ink, paper = preprocess.ink_levels(preprocess.stretch_contrast(poor))
+    assert paper - ink > 200
+
+
+def test_bench_truth_leaves_out_running_heads_found_by_position():
+    from curate.pipelines.benches.ocr_docs import furniture, truth_text
+
+    pages = []
+    for n in range(4, 8):
+        body = [(700.0 - 12 * k, line) for k, line in enumerate(sample_pages(1, lines_per_page=6, seed=n)[0])]
+        body[1] = (body[1][0], body[1][1][:-1] + " exam\ufffe")  # pdfium's mark of a line-end hyphen
+        head = (760.0, f"{n} A GUIDE TO THE SYSTEM" if n % 2 == 0 else f"A GUIDE TO THE SYSTEM {n}")
+        pages.append([head, *body, (60.0, str(n))])
+    drops = furniture(pages)
+    assert drops == [{0, 7}] * 4
+    text = truth_text(pages[0], drops[0])
+    assert "GUIDE" not in text and not text.endswith("4") and " exam" in text and "\ufffe" not in text

@@ -169,8 +169,9 @@ def test_special_files_become_rejected_rows_and_are_never_opened(tmp_path, cls, 
 
 def write_shards(docs, folder) -> list[dict]:
     list(ShardWriter(str(folder), stage="test").run(iter(docs)))
-    return [row for part in ("part-00000.parquet", "rejected/part-00000.parquet")
-            for row in pq.read_table(folder / part).to_pylist()]
+    rejected = folder.parent / "rejected" / folder.name
+    return [row for part in (folder / "part-00000.parquet", rejected / "part-00000.parquet")
+            for row in pq.read_table(part).to_pylist()]
 
 
 def test_non_utf8_file_names_and_lone_surrogates_are_written(tmp_path):

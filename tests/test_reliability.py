@@ -27,10 +27,6 @@ MIXES = ROOT / "manifests" / "mixes"
 def inputs(tmp_path_factory) -> dict:
     """What each shipped spec runs on here (`--set` overrides): small, offline, real components."""
     work = tmp_path_factory.mktemp("inputs")
-    model = work / "quality.bin"
-    run_curate("quality", "train", "--positive", DEMO / "quality" / "positive.jsonl", "--negative",
-               DEMO / "quality" / "negative.jsonl", "--out", model, "--holdout", "0.2", "--dim", "16",
-               "--bucket", "20000")
     pages = sorted((DEMO / "html").glob("*.html"))
     dump = work / "dump"
     dump.mkdir()
@@ -41,13 +37,25 @@ def inputs(tmp_path_factory) -> dict:
                    dump / "pages.parquet")
     docs = work / "docs.jsonl"
     docs.write_text(json.dumps({"id": "tram", "text": (DEMO / "html" / "tram-reopening.html").read_text()}) + "\n")
+    from curate.pipelines.benches.wiki_dump import write_dump
+    from curate.pipelines.benches.wiki_pages import PAGES
+
+    wiki = work / "wiki"  # one article, so the local model answers a few requests only
+    wiki.mkdir()
+    write_dump(wiki / "demowiki-pages-articles.xml.bz2", [PAGES[0]])
     return {
         "extract": {"input.path": DEMO / "html"},
-        "web": {"input.path": DEMO / "html", "stages.quality.model": model, "executor.tasks": 2},
+        "web": {"input.path": DEMO / "html", "executor.tasks": 2},
         "pdf": {"input.path": DEMO / "pdf"},
         "dedupe": {"input.path": dump},
         "synth": {"input.path": docs, "input.format": "jsonl", "stages.qa_rewrite.prompts": "[qa_factual]",
                   "stages.qa_rewrite.max_tokens": 16},
+        "quality_annotate": {"input.path": docs, "input.format": "jsonl", "stages.quality_annotate.max_chars": 200,
+                             "stages.quality_annotate.max_tokens": 8},
+        "wikipedia": {"input.path": DEMO / "wikipedia", "executor.tasks": 3},
+        "books": {"input.path": DEMO / "books"},
+        "arxiv": {"input.path": DEMO / "arxiv"},
+        "wiki_qa": {"input.path": wiki, "stages.qa_rewrite.prompts": "[wiki_qa]", "stages.qa_rewrite.max_tokens": 16},
     }
 
 
@@ -97,7 +105,8 @@ def kill_when(cmd: list, marker: Path, timeout: float = 300) -> None:
     proc.wait()
 
 
-@pytest.mark.parametrize("point", ["extract", "quality", "minhash_dedupe/signatures"])
+# the fused executor run of extract..pii (its logs are the last stage's), a global pass, a multi-pass stage
+@pytest.mark.parametrize("point", ["pii", "exact_dedupe/groups", "minhash_dedupe/signatures"])
 def test_web_killed_at_a_stage_resumes_byte_identical(point, inputs, references, tmp_path):
     out = tmp_path / "run"
     kill_when(run_args("web", inputs["web"], out), out / "logs" / point / "completions")
@@ -149,10 +158,10 @@ def test_a_failed_task_with_sandbox_and_two_workers_exits_without_orphans(tmp_pa
     spec.write_text(yaml.safe_dump({
         "name": "failing", "input": {"path": str(DEMO / "html")}, "output": str(tmp_path / "run"),
         "executor": {"tasks": 2, "workers": 2},
-        "stages": [{"extract": {"sandbox": True}}, {"quality": {"model": str(tmp_path / "no-such-model.bin")}}]}))
+        "stages": [{"extract": {"sandbox": True}}, {"quality": {"model": "curate://demo-quality", "label": "nope"}}]}))
     result = subprocess.run([sys.executable, "-m", "curate", "run", str(spec)], capture_output=True, text=True,
                             timeout=180)  # a hang fails here: orphans keep stdout open
-    assert result.returncode == 1 and "run failed" in result.stderr and "no-such-model.bin" in result.stderr
+    assert result.returncode == 1 and "run failed" in result.stderr and "'nope' is not a label" in result.stderr
     deadline = time.monotonic() + 30
     while curate_processes(str(spec)) and time.monotonic() < deadline:
         time.sleep(0.2)
@@ -242,9 +251,9 @@ def test_hostile_names_are_config_errors_and_dag_files_hold_only_literals(tmp_pa
     dag_file, = (tmp_path / "dags").glob("*.py")
     tree = ast.parse(dag_file.read_text())
     calls = [node.func.id for node in ast.walk(tree) if isinstance(node, ast.Call)]
-    assert calls == ["dag_from_spec"]
+    assert calls == ["dag_from_plan"]
     assert [type(node).__name__ for node in tree.body] == ["Expr", "ImportFrom", "Assign", "Assign"]
-    assert tree.body[2].value.value == str(spec.resolve())
+    assert ast.literal_eval(tree.body[2].value)["spec"] == str(spec.resolve())  # the plan: a literal only
 
 
 def test_bad_set_values_are_config_errors(tmp_path):

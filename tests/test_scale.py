@@ -1,7 +1,7 @@
-"""Beyond one process: the same spec on Ray, Slurm job arrays and an Airflow DAG, and `curate status`.
+"""Beyond one process: the same spec on Ray and Slurm job arrays, and `curate status` (Airflow DAGs:
+tests/test_airflow.py).
 
-Ray runs for real (a local 2-CPU cluster). Airflow runs for real (`airflow db migrate` and
-`airflow dags test` on SQLite). There is no Slurm cluster here, so `sbatch`, `srun` and
+Ray runs for real (a local 2-CPU cluster). There is no Slurm cluster here, so `sbatch`, `srun` and
 `scontrol` are three-line shims: sbatch records each script and answers with a job id, and
 the test then plays the cluster by running the recorded scripts in dependency order.
 """
@@ -214,47 +214,6 @@ def test_status_names_the_failed_task(curate, tmp_path):
     assert status(curate, good)["stages"]["extract"] == {"state": "done", "tasks": 1, "done": 1, "running": 0,
                                                          "failed": 0, "pending": 0, "failed_tasks": [],
                                                          "running_tasks": []}
-
-
-def test_airflow_dag_from_spec_runs_with_dags_test(curate, tmp_path):
-    pytest.importorskip("airflow")
-    dags = tmp_path / "dags"
-    curate("dag", "export", EXTRACT_SPEC, "--out", dags, "--dag-id", "curate_demo")
-    dag_file = (dags / "curate_demo.py").read_text()
-    assert "from curate.pipelines.airflow import dag_from_spec" in dag_file and str(EXTRACT_SPEC) in dag_file
-    env = {**os.environ, "AIRFLOW_HOME": str(tmp_path / "home"),
-           "AIRFLOW__CORE__LOAD_EXAMPLES": "False", "AIRFLOW__CORE__DAGS_FOLDER": str(dags)}
-    airflow = [sys.executable, "-m", "airflow"]
-    subprocess.run([*airflow, "db", "migrate"], env=env, check=True, capture_output=True, timeout=300)
-    run = tmp_path / "run"
-    hashes = []
-    for _ in range(2):  # the second run of the DAG over the same folder is a retry: same shards
-        result = subprocess.run([*airflow, "dags", "test", "curate_demo", "--conf", json.dumps({"output": str(run)})],
-                                env=env, capture_output=True, text=True, cwd=tmp_path, timeout=300)
-        assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-        assert "state=success" in result.stdout + result.stderr
-        hashes.append(shard_hashes(run))
-    manifest = json.loads((run / "manifest.json").read_text())
-    pages = [p for p in (ROOT / "manifests" / "demo" / "html").iterdir() if p.name.endswith((".html", ".htm", ".gz"))]
-    assert manifest["status"] == "ok" and manifest["stages"]["extract"]["in"] == len(pages) > 1
-    assert hashes[0] == hashes[1] and len(hashes[0]) == 2
-    assert (run / "spec.yaml").exists() and status(curate, run)["state"] == "done"
-
-
-def test_airflow_dag_has_one_task_per_stage_in_order(tmp_path):
-    pytest.importorskip("airflow")
-    from curate.errors import ConfigError
-    from curate.pipelines.airflow import dag_from_spec
-
-    spec = write_spec(tmp_path / "spec.yaml", tmp_path / "pages", tmp_path / "run", {"type": "local"}, two_stages=True)
-    dag = dag_from_spec(spec, dag_id="two", schedule="@daily")
-    assert [t.task_id for t in dag.topological_sort()] == ["00_extract", "01_extract2", "manifest"]
-    assert dag.get_task("01_extract2").upstream_task_ids == {"00_extract"}
-    assert dag.get_task("manifest").upstream_task_ids == {"01_extract2"}
-    assert all(t.retries >= 1 for t in dag.tasks)
-    slurm = write_spec(tmp_path / "slurm.yaml", tmp_path / "pages", tmp_path / "run", {"type": "slurm"})
-    with pytest.raises(ConfigError, match="Airflow tasks run stages themselves"):
-        dag_from_spec(slurm)
 
 
 def test_bench_scale_runs_both_worker_counts_on_the_same_shards(curate, tmp_path):

@@ -1,6 +1,7 @@
 """Spec checking from the command line: errors name file, key path and a hint; the schema is current."""
 import json
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 import yaml
 from conftest import ROOT
@@ -10,7 +11,7 @@ SPEC = ROOT / "manifests/pipelines/extract.yaml"
 
 def write_spec(tmp_path, old: str, new: str):
     path = tmp_path / "spec.yaml"
-    text = SPEC.read_text()
+    text = SPEC.read_text().replace("path: ../demo/", f"path: {ROOT}/manifests/demo/")  # the copy lives elsewhere
     assert old in text
     path.write_text(text.replace(old, new))
     return path
@@ -120,3 +121,51 @@ def test_errors_print_rich_markup_in_data_literally(curate, tmp_path):
     for args in (("validate", tmp_path / "spec.yaml"), ("mix", "validate", tmp_path / "mix.yaml")):
         result = curate(*args, check=False)
         assert result.returncode == 2 and "[bold]" in result.stderr and "unknown key" in result.stderr, result.stderr
+
+
+def test_paths_in_a_spec_file_are_relative_to_the_file(curate, tmp_path):
+    """Spec paths were relative to the working directory, recipe paths to the recipe: now both to their file,
+    and a spec without `output` writes `runs/<name>` in the working directory."""
+    (tmp_path / "specs" / "pages").mkdir(parents=True)
+    page = (ROOT / "manifests/demo/html/tram-reopening.html").read_bytes()
+    (tmp_path / "specs" / "pages" / "a.html").write_bytes(page)
+    spec = tmp_path / "specs" / "mine.yaml"
+    spec.write_text("name: mine\ninput: {path: pages, format: html}\nstages: [extract]\n")
+    elsewhere = tmp_path / "cwd"
+    elsewhere.mkdir()
+    manifest = json.loads(curate("run", spec, "--json", cwd=elsewhere).stdout)
+    assert manifest["stages"]["extract"]["out"] == 1
+    assert (elsewhere / "runs" / "mine" / "extract" / "part-00000.parquet").is_file()
+
+
+def test_wrong_or_empty_input_is_an_error_not_a_run_of_nothing(curate, tmp_path):
+    (tmp_path / "empty").mkdir()
+    empty = curate("run", SPEC, "--input", tmp_path / "empty", "--output", tmp_path / "r1", check=False)
+    assert empty.returncode == 2 and "it is empty" in empty.stderr
+    (tmp_path / "tables").mkdir()
+    pq.write_table(pa.table({"id": ["a"], "text": ["x"]}), tmp_path / "tables" / "t.parquet")
+    wrong = curate("run", SPEC, "--input", tmp_path / "tables", "--output", tmp_path / "r2", check=False)
+    assert wrong.returncode == 2 and "is `input.format` right?" in wrong.stderr and "parquet" in wrong.stderr
+    assert not (tmp_path / "r1").exists() and not (tmp_path / "r2").exists()
+
+
+def test_a_missing_model_is_found_by_validate_and_before_the_first_stage(curate, tmp_path):
+    web = ROOT / "manifests/pipelines/web.yaml"
+    missing = f"stages.quality.model={tmp_path / 'no-such.bin'}"
+    checked = curate("validate", web, "--set", missing, check=False)
+    assert checked.returncode == 2 and "no-such.bin does not exist" in checked.stderr
+    ran = curate("run", web, "--set", missing, "--output", tmp_path / "run", check=False)
+    assert ran.returncode == 2 and "no-such.bin does not exist" in ran.stderr
+    assert "Traceback" not in ran.stderr and not (tmp_path / "run" / "extract").exists()  # nothing spent
+
+
+def test_manifest_of_a_cli_run_and_schema_out_of_the_install(curate, tmp_path):
+    out = tmp_path / "run"
+    curate("run", SPEC, "--output", out, "--json")
+    (out / "manifest.json").unlink()
+    rebuilt = json.loads(curate("manifest", out, "--json").stdout)  # from the spec.yaml every run saves
+    assert rebuilt["status"] == "ok" and rebuilt["stages"]["extract"]["out"] > 0
+    cwd = tmp_path / "cwd"
+    cwd.mkdir()
+    curate("schema", cwd=cwd)
+    assert sorted(p.name for p in cwd.iterdir()) == ["mix.schema.json", "pipeline.schema.json"]

@@ -64,7 +64,7 @@ def write_spec(path, input_dir, output, **params):
 
 def read_rows(stage_dir) -> tuple[list[dict], list[dict]]:
     kept = [r for p in sorted(stage_dir.glob("part-*.parquet")) for r in pq.read_table(p).to_pylist()]
-    rejected = [r for p in sorted((stage_dir / "rejected").glob("part-*.parquet"))
+    rejected = [r for p in sorted((stage_dir.parent / "rejected" / stage_dir.name).glob("part-*.parquet"))
                 for r in pq.read_table(p).to_pylist()]
     return kept, rejected
 
@@ -141,7 +141,7 @@ def test_qa_rewrite_on_the_real_local_model(curate, tmp_path, llama_server):
         assert lib["reason"].startswith("qa_") and lib["detail"]
     else:
         assert lib["text"].startswith("Question:") and "\nAnswer:" in lib["text"]
-    ledger = (tmp_path / "run" / "qa_rewrite" / "requests" / "ledger-00000.jsonl").read_text().splitlines()
+    ledger = (tmp_path / "run" / "work" / "qa_rewrite" / "requests" / "ledger-00000.jsonl").read_text().splitlines()
     assert len(ledger) == 1  # the short chunk was never sent
 
 
@@ -208,7 +208,8 @@ def test_ledger_on_a_remote_folder_resumes_from_segment_objects():
         again = run_once()
     assert sent == 3 and sum(server.attempts.values()) == 3  # the rerun sent nothing
     assert again == first and all(t.startswith("Question:") for t in first)
-    segments = get_datafolder(f"{out}/requests").list_files(glob_pattern="ledger-*.jsonl")
+    requests = get_datafolder(f"{out.rpartition('/')[0]}/work/qa_rewrite/requests")
+    segments = requests.list_files(glob_pattern="ledger-*.jsonl")
     assert len(segments) == 1 and segments[0].startswith("ledger-00000-")
 
     folder = f"{out}/killed"
@@ -253,7 +254,7 @@ def test_kill_and_resume_sends_no_finished_request_twice(tmp_path, llama_server)
     out = tmp_path / "run"
     spec = write_spec(tmp_path / "s.yaml", inp, out, endpoint=proxy.url, prompts=["qa_factual"], max_tokens=12,
                       chunk_tokens=80, max_in_flight=1)
-    ledger = out / "qa_rewrite" / "requests" / "ledger-00000.jsonl"
+    ledger = out / "work" / "qa_rewrite" / "requests" / "ledger-00000.jsonl"
     cmd = [sys.executable, "-m", "curate", "run", str(spec)]
     try:
         first = subprocess.Popen(cmd, cwd=ROOT, start_new_session=True, stdout=subprocess.DEVNULL,

@@ -62,7 +62,7 @@ def outcome(kinds: list[str]) -> tuple[str | None, int]:
 
 
 def ledger_lines(run) -> list[dict]:
-    return [json.loads(line) for p in sorted((run / "qa_rewrite" / "requests").glob("ledger-*.jsonl"))
+    return [json.loads(line) for p in sorted((run / "work" / "qa_rewrite" / "requests").glob("ledger-*.jsonl"))
             for line in p.read_text().splitlines() if line.strip()]
 
 

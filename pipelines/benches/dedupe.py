@@ -6,8 +6,9 @@ On the same documents in one run: docs/s of our vectorised signatures (hashfunc
 `digest_matrix_from_token_byte_sets` batch API). Every contender gets the same shingles
 (our normalisation, word 5-grams) and is timed from raw text, shingling
 included. Our signatures are checked equal to datasketch's for the same hashfunc.
-Then peak RSS of the clustering step (band keys + union-find) on `n_signatures`
-synthetic signatures, measured in a fresh subprocess.
+Then peak RSS of clustering on `n_signatures` synthetic signatures: the core (every band key and
+a union-find in one process, `lsh_components`) and the real passes with `cluster_tasks` tasks and
+with one (`cluster_scale`), each task in a fresh process.
 """
 import json
 import subprocess
@@ -16,6 +17,7 @@ import time
 
 import numpy as np
 
+from curate.pipelines.benches.progress import step
 from curate.stages.dedupe.minhash import MinHasher, shingles
 from curate.stages.dedupe.synthetic import Corpus
 
@@ -43,54 +45,19 @@ print(json.dumps({"seconds": round(time.perf_counter() - t, 2), "clusters_multi"
 """
 
 
-_WRITE_SIGS = """
-import sys
-import numpy as np, pyarrow as pa, pyarrow.parquet as pq
-from curate.stages.dedupe.index import sig_array
-work, n, num_perm, dup_rate, files = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]), 4
-rng = np.random.default_rng(0)
-import os
-os.makedirs(work + "/sigs", exist_ok=True)
-per = -(-n // files)
-for k in range(files):
-    m = min(per, n - k * per)
-    sigs = rng.integers(0, 2**32, (m, num_perm), dtype=np.uint32)
-    dup = rng.random(m) < dup_rate  # planted copies of 997 source rows per file
-    sigs[dup] = sigs[np.arange(m)[dup] % 997]
-    shingles = [s[:16].tobytes() for s in sigs]  # stand-in shingle sets: copies are identical
-    pq.write_table(pa.table({"row": np.arange(m), "id": [f"d{k}-{i:07d}" for i in range(m)], "sig": sig_array(sigs),
-                             "length": rng.integers(100, 10000, m), "quality": pa.nulls(m, pa.float32()),
-                             "shingles": pa.array(shingles, pa.large_binary())}),
-                   f"{work}/sigs/part-{k:05d}.parquet")
-"""
-
-_RUN_STEP = """
-import json, resource, sys, time
-from curate.stages.dedupe.minhash_dedupe import MinHashClusters, MinHashParams
-work = sys.argv[1]
-t = time.perf_counter()
-step = MinHashClusters(MinHashParams(threshold=0.8, num_perm=int(sys.argv[2])), work)
-for _ in step.run(None, 0, 1):
-    pass
-print(json.dumps({"seconds": round(time.perf_counter() - t, 2),
-                  "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
-                  "stats": {k: v.total if hasattr(v, "total") else v for k, v in step.stats.stats.items()}},
-                 default=str))
-"""
-
-
-def cluster_step_memory(n_signatures: int = 1_000_000, num_perm: int = 128, dup_rate: float = 0.05) -> dict:
-    """Peak RSS of the real clustering pass (MinHashClusters, verification on) over signature files."""
+def cluster_step_memory(n_signatures: int = 1_000_000, cluster_tasks: int = 2) -> dict:
+    """Peak RSS of the real clustering passes (buckets, links, clusters, verification on) over synthetic
+    signature files, each task in its own process, with `cluster_tasks` tasks and with one."""
     import tempfile
+    from pathlib import Path
+
+    from curate.pipelines.benches import cluster_scale
 
     with tempfile.TemporaryDirectory(prefix="curate-bench-dedupe-") as work:
-        subprocess.run([sys.executable, "-c", _WRITE_SIGS, work, str(n_signatures), str(num_perm), str(dup_rate)],
-                       check=True)
-        result = subprocess.run([sys.executable, "-c", _RUN_STEP, work, str(num_perm)], capture_output=True,
-                                text=True, check=True)
-    out = json.loads(result.stdout.strip().splitlines()[-1])
-    out["n_signatures"] = n_signatures
-    out["under_2gb"] = out["peak_rss_mb"] < 2048
+        out = cluster_scale.measure(n_signatures, Path(work), cluster_tasks=cluster_tasks, compare_one_task=True)
+    for key in [k for k in out if k.startswith("tasks_")]:
+        out[key].pop("passes")
+    out["under_2gb"] = out[f"tasks_{cluster_tasks}"]["peak_rss_mb"] < 2048
     return out
 
 
@@ -173,7 +140,10 @@ def cluster_memory(n_signatures: int = 1_000_000, num_perm: int = 128, dup_rate:
     return out
 
 
-def run(n_docs: int = 2000, words: int = 500, n_signatures: int = 1_000_000, **_) -> dict:
-    return {"signatures": signature_speed(n_docs=n_docs, words=words),
-            "clustering_core": cluster_memory(n_signatures=n_signatures),
-            "clustering_step": cluster_step_memory(n_signatures=n_signatures)}
+def run(n_docs: int = 2000, words: int = 500, n_signatures: int = 1_000_000, cluster_tasks: int = 2, **_) -> dict:
+    step("signature speed")
+    speed = signature_speed(n_docs=n_docs, words=words)
+    step("clustering core (one process)")
+    core = cluster_memory(n_signatures=n_signatures)
+    return {"signatures": speed, "clustering_core": core,
+            "clustering_step": cluster_step_memory(n_signatures=n_signatures, cluster_tasks=cluster_tasks)}

@@ -33,8 +33,9 @@ import yaml
 
 from curate import resources
 from curate.pipelines.benches.fault_llm import SHAPES, TRANSPORT, FaultServer
+from curate.pipelines.layout import StageRun
 from curate.pipelines.registry import stage_class
-from curate.pipelines.spec import stage_folders
+from curate.pipelines.spec import load_spec
 from curate.stages.schema import SHARD_SCHEMA
 
 CURATE = [sys.executable, "-m", "curate"]
@@ -54,43 +55,45 @@ def curate(*args, timeout: float = 600, env: dict | None = None, cwd=None) -> su
 
 
 def data_files(out: Path) -> dict[str, str]:
-    """Every data file of a run or mix folder (not logs, not the manifests, which hold timings) -> its hash."""
+    """Every data file of a run or mix folder -> its hash: not logs, not the manifests (they hold timings), not
+    the saved spec.yaml (it names its own folder)."""
     return {str(p.relative_to(out)): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(out.rglob("*"))
             if p.is_file() and p.relative_to(out).parts[0] != "logs"
-            and p.name not in ("manifest.json", "mix_manifest.json")}
+            and p.relative_to(out).as_posix() not in ("manifest.json", "mix_manifest.json", "spec.yaml")}
 
 
-def run_command(spec: Path, pages: Path, model: Path, out: Path) -> list:
-    return [*CURATE, "run", str(spec), "--input", str(pages), "--output", str(out), "--tasks", "2", "--json",
-            "--set", f"stages.quality.model={model}"]
+def run_command(spec: Path, pages: Path, out: Path) -> list:
+    return [*CURATE, "run", str(spec), "--input", str(pages), "--output", str(out), "--tasks", "2", "--json"]
 
 
 def kill_points(spec: Path) -> list[str]:
-    """The completion-marker folders of every pass of every stage, in run order."""
+    """The completion-marker folders of every pass of every executor run (stages fused into one run share
+    its folder), in run order."""
+    loaded = load_spec(spec, {"output": "run"})
     points = []
-    for name, kind in stage_folders(yaml.safe_load(spec.read_text())["stages"]):
+    for index, stage in enumerate(loaded.stages):
+        logs = PurePosixPath(StageRun(loaded, index).logs).relative_to("run")
         # a pass that does not run (quality's scoring pass without top_fraction) ends the run first: skipped
-        points += [str(PurePosixPath("logs", name, p, "completions")) for p in stage_class(kind).PASSES]
+        for p in stage_class(stage.type).PASSES:
+            point = str(logs / p / "completions")
+            if point not in points:
+                points.append(point)
     return points
 
 
 def bench_kills(work: Path, fractions=(0.15, 0.35, 0.55, 0.75, 0.9)) -> dict:
     work.mkdir(parents=True, exist_ok=True)
     spec, pages = resources.pipeline_spec("web"), resources.demo_data() / "html"
-    model = work / "quality.bin"
-    demo = resources.demo_data() / "quality"
-    curate("quality", "train", "--positive", demo / "positive.jsonl", "--negative", demo / "negative.jsonl",
-           "--out", model, "--holdout", "0.2", "--dim", "16", "--bucket", "20000").check_returncode()
     started = time.perf_counter()
     clean = work / "clean"
-    subprocess.run(run_command(spec, pages, model, clean), capture_output=True, check=True, timeout=900)
+    subprocess.run(run_command(spec, pages, clean), capture_output=True, check=True, timeout=900)
     wall = time.perf_counter() - started
     reference = data_files(clean)
     tried, identical, failures = 0, 0, []
     plans = [("marker", p) for p in kill_points(spec)] + [("time", f) for f in fractions]
     for n, (how, at) in enumerate(plans):
         out = work / f"kill-{n}"
-        proc = subprocess.Popen(run_command(spec, pages, model, out), stdout=subprocess.DEVNULL,
+        proc = subprocess.Popen(run_command(spec, pages, out), stdout=subprocess.DEVNULL,
                                 stderr=subprocess.DEVNULL, start_new_session=True)
         deadline = time.monotonic() + (wall * at if how == "time" else 600)
         while proc.poll() is None and time.monotonic() < deadline:
@@ -105,7 +108,7 @@ def bench_kills(work: Path, fractions=(0.15, 0.35, 0.55, 0.75, 0.9)) -> dict:
         if (out / "manifest.json").exists():
             continue  # the run ended before the kill: not a kill point
         tried += 1
-        subprocess.run(run_command(spec, pages, model, out), capture_output=True, timeout=900)
+        subprocess.run(run_command(spec, pages, out), capture_output=True, timeout=900)
         files = data_files(out)
         leftovers = [f for f in files if "/.tmp-" in f"/{f}"]
         alive = [p for p in psutil.process_iter(["cmdline"]) if str(out) in " ".join(p.info["cmdline"] or [])]
@@ -188,10 +191,11 @@ def bench_llm(work: Path, docs: int = 24, seed: int = 0) -> dict:
     survived = result.returncode == 0 and json.loads(result.stdout or "{}").get("status") == "ok"
     parents, answered = set(), Counter()
     if survived:
-        for shard in (run / "qa_rewrite").rglob("part-*.parquet"):
+        shards = [*(run / "qa_rewrite").glob("part-*.parquet"), *(run / "rejected" / "qa_rewrite").glob("*.parquet")]
+        for shard in shards:
             for row in pq.read_table(shard, columns=["id", "metadata"]).to_pylist():
                 parents.add(json.loads(row["metadata"] or "{}").get("parent_id", row["id"]))
-        for ledger in (run / "qa_rewrite" / "requests").glob("ledger-*.jsonl"):
+        for ledger in (run / "work" / "qa_rewrite" / "requests").glob("ledger-*.jsonl"):
             for line in ledger.read_text().splitlines():
                 entry = json.loads(line)
                 if "error" not in entry:
@@ -240,7 +244,7 @@ def bench_injections(work: Path) -> dict:
         for dag_file in dags.glob("*.py"):  # compile and run it with a stand-in factory: only literals may run
             code = compile(dag_file.read_text(), str(dag_file), "exec")
             stub = type(sys)("curate_stub")
-            stub.dag_from_spec = lambda *a, **k: None
+            stub.dag_from_plan = lambda *a, **k: None
             saved = sys.modules.get("curate.pipelines.airflow")
             sys.modules["curate.pipelines.airflow"] = stub
             try:

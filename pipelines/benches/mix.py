@@ -6,6 +6,9 @@
    Parquet, tokenizing, sampling, shuffling, writing Megatron and datatrove files, hashing them),
    each with a freshly loaded tokenizer (load time excluded). ratio = build tokens/s / raw tokens/s.
 2. Memory: fresh processes build the mix from 1x and 4x the input; their peak RSS is compared.
+3. Packing (`packing`, see `mix_packing`): midtraining builds of `packing_docs` log-normal-length
+   documents with first_fit, best_fit and best_fit + `compose: related`: padding, documents cut,
+   adjacency similarity and build tokens/s (`-o packing=false` skips it).
 """
 import json
 import resource
@@ -107,7 +110,8 @@ def _raw(encode, texts) -> tuple[float, int]:
     return time.perf_counter() - t0, tokens
 
 
-def run(docs: int = 1000, tokenizer: str = "gemma3-270m", growth: int = 4, repeats: int = 3) -> dict:
+def run(docs: int = 1000, tokenizer: str = "gemma3-270m", growth: int = 4, repeats: int = 3, packing: bool = True,
+        packing_docs: int = 10000, packing_seq_len: int = 8192) -> dict:
     from curate.stages.tokenize import load_tokenizer
 
     with tempfile.TemporaryDirectory(prefix="curate-bench-mix-") as tmp:
@@ -129,6 +133,11 @@ def run(docs: int = 1000, tokenizer: str = "gemma3-270m", growth: int = 4, repea
         rss_small = _child_run(small, Path(tmp) / "out-small", tokenizer)
         rss_big = _child_run(big, Path(tmp) / "out-big", tokenizer)
     raw_tps, fast_tps, build_tps = max(raw), max(fast), max(build)
+    packed = {}
+    if packing:
+        from curate.pipelines.benches import mix_packing
+
+        packed["packing"] = mix_packing.run(packing_docs, packing_seq_len, tokenizer, min(repeats, 2))
     return {
         "tokenizer": tokenizer, "documents": docs, "tokens": tokens, "repeats": repeats,
         "raw_encode_batch_tokens_per_s": round(raw_tps), "raw_encode_batch_fast_tokens_per_s": round(fast_tps),
@@ -145,6 +154,7 @@ def run(docs: int = 1000, tokenizer: str = "gemma3-270m", growth: int = 4, repea
         "build_rss_mb_1x": round(rss_small["build_rss_mb"], 1),
         f"build_rss_mb_{growth}x": round(rss_big["build_rss_mb"], 1),
         "build_rss_ratio": round(rss_big["build_rss_mb"] / rss_small["build_rss_mb"], 3),
+        **packed,
     }
 
 

@@ -135,19 +135,16 @@ def parallel_ceiling() -> float:
 
 
 def bench_spec(spec: Path, start_method: str | None, folder: Path) -> Path:
-    """A copy of the spec for the bench: its local executor uses `start_method` when given, and a
-    quality stage whose model file is missing gets the demo's quality model, trained into `folder`."""
+    """A copy of the spec for the bench in `folder` (its relative paths made absolute, since they are
+    relative to the file); its local executor uses `start_method` when given."""
     import yaml
 
-    from curate.pipelines.demo import train_demo_quality_model
+    from curate.pipelines.spec import resolve_file_paths
 
     data = yaml.safe_load(spec.read_text())
+    resolve_file_paths(data, spec.resolve().parent)
     if start_method:
         data.setdefault("executor", {}).setdefault("options", {})["start_method"] = start_method
-    for stage in data.get("stages", []):
-        params = stage.get("quality") if isinstance(stage, dict) else None
-        if params is not None and not Path(params.get("model", "")).is_file():
-            params["model"] = str(train_demo_quality_model(folder, say=lambda *_: None))
     copy = folder / spec.name
     copy.write_text(yaml.safe_dump(data))
     return copy

@@ -12,6 +12,7 @@ import httpx
 from datatrove.data import Document
 
 from curate import resources
+from curate.pipelines.benches.progress import step
 from curate.stages.extract import HtmlExtractor
 from curate.stages.schema import is_rejected
 from curate.synth.chunking import chunk_text
@@ -36,6 +37,7 @@ def run(docs: int = 3, max_tokens: int = 48, chunk_tokens: int = 120, threads: i
         prompts: list[str] | None = None) -> dict:
     documents = demo_documents(docs)
     prompts = prompts or prompt_names()
+    step(f"starting the local model server ({docs} documents, {len(prompts)} prompts)")
     with LocalServer(n_threads=threads) as server, httpx.Client(timeout=600) as http:
         model = http.get(f"{server.base_url}/models").json()["data"][0]["id"]
         loop_seconds = loop_tokens = stage_seconds = 0.0
@@ -52,6 +54,7 @@ def run(docs: int = 3, max_tokens: int = 48, chunk_tokens: int = 120, threads: i
                       if len(chunk.split()) >= stage.params.min_chunk_words]  # what the stage sends
             requests += len(bodies)
             for side in ("loop", "stage") if i % 2 == 0 else ("stage", "loop"):
+                step(f"prompt {i + 1}/{len(prompts)} {name}: {len(bodies)} requests by the {side}")
                 started = time.perf_counter()
                 if side == "loop":
                     for body in bodies:

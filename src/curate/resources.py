@@ -36,6 +36,11 @@ def prompt_templates() -> Path:
     return _package_dir("curate.synth") / "templates"
 
 
+def rubrics() -> Path:
+    """The shipped annotation rubrics of `quality_annotate` (filters/rubrics/*.yaml)."""
+    return _package_dir("curate.filters") / "rubrics"
+
+
 def source_dir(subpackage: str) -> Path:
     """The folder of one of curate's own subpackages (e.g. "pipelines")."""
     return _package_dir(f"curate.{subpackage}")
@@ -43,7 +48,18 @@ def source_dir(subpackage: str) -> Path:
 
 def bench_dir(name: str) -> Path:
     """A benchmark data set: `$CURATE_BENCH_DIR` (the article-extraction pages), else the project's
-    `shared/bench/<name>/` beside a source checkout."""
+    `shared/bench/<name>/` beside a source checkout, else `../shared/bench/<name>/` from the working folder
+    (where the README's commands find it); the first that exists, or the checkout's path when none does."""
     if name == "article-extraction" and os.environ.get("CURATE_BENCH_DIR"):
         return Path(os.environ["CURATE_BENCH_DIR"])
-    return manifests().parent.parent / "shared" / "bench" / name
+    candidates = [manifests().parent.parent / "shared" / "bench" / name, Path.cwd().parent / "shared" / "bench" / name]
+    return next((path for path in candidates if path.is_dir()), candidates[0])
+
+
+def cache_dir() -> Path:
+    """$CURATE_CACHE, else $XDG_CACHE_HOME/curate, else ~/.cache/curate: models curate builds on first use."""
+    import os
+
+    if os.environ.get("CURATE_CACHE"):
+        return Path(os.environ["CURATE_CACHE"])
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "curate"

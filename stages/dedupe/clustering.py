@@ -1,8 +1,9 @@
-"""From signatures to clusters: LSH band keys -> candidate edges -> union-find -> verification -> keepers.
+"""Clusters: verification of LSH components by true Jaccard, and one keeper per cluster.
 
-Only band keys (bands x 8 bytes per document) are held for all documents; the
-signatures are streamed in batches. Verification and keeper choice touch only
-the documents that landed in a cluster.
+A clustering task (`minhash_passes.MinHashClusters`) holds only the members of its own
+components. `lsh_components` is the whole computation in one process (every band key of the
+run in memory): the reference the sharded passes are checked against, and the core the
+`dedupe` bench measures.
 """
 from collections.abc import Callable, Iterable
 
@@ -23,43 +24,46 @@ def lsh_components(sig_batches: Iterable[np.ndarray], bands: int, rows: int) -> 
     return uf.roots()
 
 
-def verify_components(roots: np.ndarray, similar: Callable[[int, int], bool], max_size: int) -> np.ndarray:
+def verify_groups(ids: np.ndarray, roots: np.ndarray, similar: Callable[[int, int], bool],
+                  max_size: int) -> np.ndarray:
     """Split LSH components by checking every pair of members (components up to max_size).
 
-    Components larger than max_size are kept as LSH found them (checking them would be
-    quadratic). Returns new roots (smallest member id of each verified component).
+    Members (`ids`, each with its component's root) are sorted by (root, id), so a component's members
+    are adjacent and in id order; `similar(i, j)` takes positions in that order. Components larger than
+    max_size are kept as LSH found them (checking them would be quadratic). Returns new roots (the
+    smallest id of each verified component).
     """
     roots = roots.copy()
-    counts = np.bincount(roots, minlength=len(roots))
-    members = np.flatnonzero(counts[roots] > 1)
-    if not len(members):
+    if not len(roots):
         return roots
-    order = members[np.argsort(roots[members], kind="stable")]
-    bounds = np.flatnonzero(np.diff(roots[order])) + 1
-    for group in np.split(order, bounds):
-        if len(group) > max_size:
+    bounds = np.flatnonzero(np.diff(roots)) + 1
+    for lo, hi in zip(np.concatenate(([0], bounds)).tolist(), np.concatenate((bounds, [len(roots)])).tolist()):
+        if hi - lo < 2 or hi - lo > max_size:
             continue
-        uf = UnionFind(len(group))
         us, vs = [], []
-        for i in range(len(group)):
-            for j in range(i + 1, len(group)):
-                if similar(int(group[i]), int(group[j])):
-                    us.append(i)
-                    vs.append(j)
+        for i in range(lo, hi):
+            for j in range(i + 1, hi):
+                if similar(i, j):
+                    us.append(i - lo)
+                    vs.append(j - lo)
+        uf = UnionFind(hi - lo)
         uf.union(np.array(us, dtype=np.int64), np.array(vs, dtype=np.int64))
-        roots[group] = group[uf.roots()]
+        roots[lo:hi] = ids[lo:hi][uf.roots()]
     return roots
 
 
-def choose_keepers(roots: np.ndarray, members: np.ndarray, sort_keys: list[np.ndarray]) -> np.ndarray:
-    """Keeper id of each member's cluster: the member sorting first by `sort_keys` (primary first)."""
-    if not len(members):
+def choose_keepers(roots: np.ndarray, sort_keys: list[np.ndarray]) -> np.ndarray:
+    """Position of each member's keeper: the member of its cluster (same root) sorting first by `sort_keys`
+    (primary first)."""
+    if not len(roots):
         return np.zeros(0, np.int64)
-    order = np.lexsort([*reversed(sort_keys), roots[members]])
-    ordered = members[order]
-    first = np.concatenate(([True], roots[ordered][1:] != roots[ordered][:-1]))
-    cluster_roots, cluster_keepers = roots[ordered][first], ordered[first]  # roots ascending
-    return cluster_keepers[np.searchsorted(cluster_roots, roots[members])].astype(np.int64)
+    order = np.lexsort([*reversed(sort_keys), roots])
+    ordered = roots[order]
+    first = np.concatenate(([True], ordered[1:] != ordered[:-1]))
+    keepers = order[first]
+    out = np.empty(len(roots), np.int64)
+    out[order] = keepers[np.cumsum(first) - 1]
+    return out
 
 
 def shingle_jaccard(a: np.ndarray, b: np.ndarray) -> float:

@@ -1,4 +1,10 @@
-"""The last dedupe pass: re-read a task's input and reject the rows the clustering pass marked."""
+"""The last dedupe pass: re-read a task's input and reject the rows the clustering pass marked.
+
+Marks for one input task come from every clustering task (`dups/<shard>/part-<rank>.parquet`).
+A task without marks has no file, so the first pass's own file for the task (`first_pass`, with
+`{part}` for its name) must be there: without it the work folder is gone (removed once the stage
+had finished) and filtering would keep every duplicate, so the task fails and says what to do.
+"""
 import pyarrow.parquet as pq
 from datatrove.data import DocumentsPipeline
 from datatrove.io import get_datafolder
@@ -12,21 +18,27 @@ class DuplicateFilter(PipelineStep):
     name = "duplicate filter"
     type = "🫂 - DEDUP"
 
-    def __init__(self, work_folder, reason: str):
+    def __init__(self, work_folder, reason: str, first_pass: str):
         super().__init__()
         self.work = get_datafolder(work_folder)
-        self.reason = reason
+        self.reason, self.first_pass = reason, first_pass
 
     def _marks(self, rank: int) -> dict:
-        path = f"dups/{part_name(rank)}"
-        if not self.work.exists(path):
-            return {}
-        with self.work.open(path, "rb") as f:
-            table = pq.read_table(f).to_pydict()
-        return {r: (i, d, s) for r, i, d, s in zip(table["row"], table["id"], table["duplicate_of"],
-                                                   table["cluster_size"])}
+        """{row: (id, keeper id or None, cluster size)} of one input task, from every clustering task."""
+        marks = {}
+        for path in sorted(self.work.glob(f"dups/*/{part_name(rank)}")):
+            with self.work.open(path, "rb") as f:
+                table = pq.read_table(f).to_pydict()
+            marks.update({r: (i, d, s) for r, i, d, s in zip(table["row"], table["id"], table["duplicate_of"],
+                                                            table["cluster_size"])})
+        return marks
 
     def run(self, data: DocumentsPipeline, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
+        if not self.work.exists(self.first_pass.format(part=part_name(rank))):
+            raise RuntimeError(f"{self.work.path} lacks {self.first_pass.format(part=part_name(rank))}: the stage's "
+                               "work files are gone (they are removed once the stage has finished), so its "
+                               "duplicates cannot be marked again. Delete the stage's logs folder (logs/<stage>) "
+                               "and rerun: every pass of the stage then runs again")
         marks = self._marks(rank)
         for row, doc in enumerate(data or ()):
             mark = marks.get(row)

@@ -1,11 +1,13 @@
 """A persisted MinHash index of released documents (`index: DIR`): ids, signatures, shingle hashes.
 
-A run loads every `part-*.parquet` in DIR (signatures made with the same
-num_perm, seed, ngram and hashfunc, checked against `params.json`) and rejects
-its documents that duplicate an indexed one. With `update_index` it then adds
-its own kept documents as `part-<run key>.parquet`, where the run key is a hash
-of the run's document ids: rerunning the same run neither duplicates the file
-nor deduplicates the run against itself.
+A run dedupes against every `part-*.parquet` in DIR (signatures made with the same num_perm,
+seed, ngram and hashfunc, checked against `params.json`). With `update_index` each filter task
+then adds its kept documents as `part-<run key>-<rank>.parquet`, where the run key is a hash of
+the run's document ids: rerunning the same run neither duplicates a file nor dedupes the run
+against itself (parts named with its own key are left out).
+
+The parts a run reads are fixed once (`snapshot`), by each clustering task that reads them, and
+checked equal across tasks, so another run adding parts meanwhile cannot shift the numbering.
 """
 import json
 
@@ -14,7 +16,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from datatrove.io import get_datafolder
 
-from curate.stages.dedupe.work import read_table
+from curate.stages.dedupe.rows import RowFiles
+from curate.stages.dedupe.work import file_rows, tmp_name
 
 
 class IndexMismatch(ValueError):
@@ -37,42 +40,43 @@ class MinHashIndex:
     def parts(self, exclude_key: str | None = None) -> list[str]:
         if not self.folder.isdir(""):
             return []
-        skip = f"part-{exclude_key}.parquet"
-        return sorted(p for p in self.folder.list_files(glob_pattern="part-*.parquet") if p != skip and "/" not in p)
+        own = (f"part-{exclude_key}.", f"part-{exclude_key}-") if exclude_key else ()
+        return sorted(p for p in self.folder.list_files(glob_pattern="part-*.parquet")
+                      if "/" not in p and not p.startswith(own))
 
-    def load(self, exclude_key: str | None = None) -> tuple[list[str], np.ndarray]:
-        """(ids, uint32 signatures[n, num_perm]) of every indexed document."""
+    def snapshot(self, exclude_key: str | None = None) -> list[list]:
+        """[[part name, rows], ...]: the parts this run dedupes against, in the order their rows are numbered."""
         self._check()
-        ids, sigs, self._starts, self._paths, self._cache = [], [], [0], [], {}
-        num_perm = self.params["num_perm"]
-        for path in self.parts(exclude_key):
-            table = read_table(self.folder, path, ["id", "sig"])
-            ids.extend(table.column("id").to_pylist())
-            self._paths.append(path)
-            self._starts.append(len(ids))
-            sigs.append(sig_matrix(table.column("sig").combine_chunks(), num_perm))
-        return ids, np.concatenate(sigs) if sigs else np.zeros((0, num_perm), np.uint32)
+        return [[path, file_rows(self.folder, path)] for path in self.parts(exclude_key)]
 
-    def shingles(self, i: int) -> np.ndarray:
-        """Shingle hashes of the i-th loaded document (its part file's column is read on first use)."""
-        k = int(np.searchsorted(self._starts, i, side="right")) - 1
-        if k not in self._cache:
-            self._cache[k] = read_table(self.folder, self._paths[k], ["shingles"]).column("shingles").combine_chunks()
-        return np.frombuffer(self._cache[k][i - self._starts[k]].as_py(), dtype=np.uint32)
+    def rows(self, snapshot: list[list]) -> RowFiles:
+        return RowFiles(self.folder, [path for path, _ in snapshot])
 
-    def add(self, key: str, tables) -> None:
-        """Write tables (id, sig, shingles) of kept documents as one part, streamed (atomic rename)."""
+    def sig_batches(self, snapshot: list[list], batch_size: int = 65536):
+        """(position of the first row, uint32 signatures) of every indexed document, in batches."""
+        at = 0
+        for path, _ in snapshot:
+            with self.folder.open(path, "rb") as f:
+                for batch in pq.ParquetFile(f).iter_batches(columns=["sig"], batch_size=batch_size):
+                    yield at, sig_matrix(batch.column(0), self.params["num_perm"])
+                    at += len(batch)
+
+    def add(self, key: str, rank: int, tables) -> None:
+        """Write one filter task's kept documents (tables of id, sig, shingles) as a part, streamed (atomic
+        rename)."""
         self._check()
         if not self.folder.exists("params.json"):
-            with self.folder.open("params.json", "w") as f:
+            tmp = f".tmp-params-{key}-{rank}.json"
+            with self.folder.open(tmp, "w") as f:
                 json.dump(self.params, f, sort_keys=True)
-        name = f"part-{key}.parquet"
+            self.folder.mv(tmp, "params.json")
+        name = f"part-{key}-{rank:05d}.parquet"
         schema = pa.schema([("id", pa.string()), ("sig", pa.binary(4 * self.params["num_perm"])),
                             ("shingles", pa.large_binary())])
-        with self.folder.open(f".tmp-{name}", "wb") as f, pq.ParquetWriter(f, schema, compression="zstd") as w:
-            for table in tables:
-                w.write_table(table.select(["id", "sig", "shingles"]).cast(schema))
-        self.folder.mv(f".tmp-{name}", name)
+        with self.folder.open(tmp_name(name), "wb") as f, pq.ParquetWriter(f, schema, compression="zstd") as out:
+            for table in [tables] if isinstance(tables, pa.Table) else tables:
+                out.write_table(table.select(["id", "sig", "shingles"]).cast(schema))
+        self.folder.mv(tmp_name(name), name)
 
 
 def sig_array(sigs: np.ndarray) -> pa.Array:
@@ -85,6 +89,8 @@ def sig_array(sigs: np.ndarray) -> pa.Array:
 def sig_matrix(arr: pa.Array, num_perm: int) -> np.ndarray:
     if len(arr) == 0:
         return np.zeros((0, num_perm), np.uint32)
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
     buf = arr.buffers()[1]
     return np.frombuffer(buf, dtype="<u4", count=len(arr) * num_perm, offset=arr.offset * num_perm * 4) \
         .reshape(len(arr), num_perm).astype(np.uint32)

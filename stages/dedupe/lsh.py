@@ -5,7 +5,6 @@ sharing any band key are candidates. `MinHashLSH(threshold, num_perm)` picks the
 same (bands, rows), so an index built with datasketch agrees with ours.
 """
 import numpy as np
-from datasketch.lsh import _optimal_param
 
 from curate.stages.dedupe.shingle_hash import _fmix64
 
@@ -13,7 +12,12 @@ _Q = np.uint64(0x9E3779B97F4A7C15)
 
 
 def lsh_params(threshold: float, num_perm: int, fp_weight: float = 0.5, fn_weight: float = 0.5) -> tuple[int, int]:
-    """(bands, rows) minimising weighted false positive + false negative probability (datasketch's rule)."""
+    """(bands, rows) minimising weighted false positive + false negative probability (datasketch's rule).
+
+    datasketch is imported here, not at the top: it imports scipy (seconds), which a clustering task
+    that only reads band keys does not need."""
+    from datasketch.lsh import _optimal_param
+
     return _optimal_param(threshold, num_perm, fp_weight, fn_weight)
 
 

@@ -17,7 +17,6 @@ import hashlib
 import struct
 
 import numpy as np
-from datasketch import LeanMinHash, MinHash
 
 from curate.stages.dedupe.normalize import normalized_bytes, words
 from curate.stages.dedupe.shingle_hash import ngram_hashes, shingle_hash32
@@ -56,6 +55,8 @@ class MinHasher:
         if hashfunc not in ("poly", "sha1"):
             raise ValueError(f"hashfunc must be 'poly' or 'sha1', not {hashfunc!r}")
         self.num_perm, self.ngram, self.seed, self.hashfunc = num_perm, ngram, seed, hashfunc
+        from datasketch import MinHash  # here, not at the top: datasketch imports scipy (seconds)
+
         # the permutations datasketch draws for this seed and scheme (one source of truth)
         a, b = MinHash(num_perm=num_perm, seed=seed, scheme=SCHEME).permutations
         self.a, self.b = a.astype(np.uint32), b.astype(np.uint32)
@@ -114,11 +115,16 @@ class MinHasher:
         out += self.b[:, None]
         return out
 
-    def lean(self, sig: np.ndarray) -> LeanMinHash:
+    def lean(self, sig: np.ndarray):
+        """The signature as datasketch's `LeanMinHash`."""
+        from datasketch import LeanMinHash
+
         return LeanMinHash(seed=self.seed, hashvalues=sig, scheme=SCHEME)
 
-    def datasketch_minhash(self, text: str) -> MinHash:
+    def datasketch_minhash(self, text: str):
         """The same signature computed by datasketch itself (for tests and benches)."""
+        from datasketch import MinHash
+
         m = MinHash(num_perm=self.num_perm, seed=self.seed, scheme=SCHEME, hashfunc=self.datasketch_hashfunc())
         m.update_batch(shingles(text, self.ngram))
         return m

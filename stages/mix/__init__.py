@@ -4,7 +4,8 @@ datatrove mix, in one streaming pass with exact, seeded, worker-independent sele
 One concept per module, in the order a build uses them:
 - `rows`: a leaf's rows that pass its filters;          - `plan`: tokens available, before building;
 - `allocation`: tokens per leaf (pure functions);       - `tokenizing`: the one pass, into `spill`s;
-- `selection`: which (document, copy) pairs, shuffled;  - `packing`: midtrain windows of seq_len + 1;
+- `selection`: which (document, copy) pairs, shuffled;  - `composing`: related / same-source order;
+- `packing`: midtrain windows of seq_len + 1 (best fit);  - `lengths`: the document-length histogram;
 - `writers`: the output files;                          - `builder`: `MixBuilder`, which runs them all.
 """
 from curate.stages.mix.allocation import allocate, max_total_tokens, shortfalls

@@ -14,16 +14,20 @@ import os
 import shutil
 import tempfile
 import time
+from array import array
 
+import numpy as np
 from datatrove.io import DataFolder, get_datafolder
 from fsspec.implementations.local import LocalFileSystem
 
 from curate.stages.mix.allocation import allocate, shortfalls
+from curate.stages.mix.composing import adjacency, compose_order
 from curate.stages.mix.errors import MixError
-from curate.stages.mix.packing import WindowPacker
+from curate.stages.mix.lengths import histogram
+from curate.stages.mix.packing import CUT_NAMES, pack, summarize
 from curate.stages.mix.selection import select, shuffled
 from curate.stages.mix.tokenizing import tokenize_leaves
-from curate.stages.mix.writers import DatatroveWriter, MegatronWriter, sha256_file, write_documents_table
+from curate.stages.mix.writers import DatatroveWriter, MegatronWriter, PackingTable, sha256_file, write_documents_table
 
 MANIFEST = "mix_manifest.json"
 WORK = ".work"
@@ -61,14 +65,16 @@ class MixBuilder:
                 folder.rm(MANIFEST)
             writers = self._writers()
             realized = [0] * len(leaves)
-            packing = self._write(order, spills, writers, realized)
-            files = [name for w in writers for name in w.close()]
+            packing, extra = self._write(order, spills, uses, writers, realized)
+            files = [name for w in writers for name in w.close()] + extra
             files.append(write_documents_table(folder, leaves, spills, uses))
+            lengths = self._length_histogram(spills, uses)
         finally:
             for spill in spills:
                 spill.close()
             shutil.rmtree(work, ignore_errors=True)
         manifest = self._manifest(rows, spills, counts, uses, realized, packing, files)
+        manifest["length_histogram"] = lengths
         manifest["seconds"] = round(time.time() - t0, 3)
         with folder.open(f".tmp-{MANIFEST}", "wb") as f:
             f.write((json.dumps(manifest, indent=2) + "\n").encode())
@@ -92,20 +98,93 @@ class MixBuilder:
             writers.append(DatatroveWriter(self.folder, f"datatrove/{name}.ds", self.info.dtype, self.info.name))
         return writers
 
-    def _write(self, order, spills, writers, realized) -> dict:
-        """Documents one by one (pretrain) or packed into windows (midtrain); returns the packing stats."""
+    def _write(self, order, spills, uses, writers, realized) -> tuple[dict, list[str]]:
+        """Documents one by one (pretrain) or packed into windows (midtrain); returns the packing
+        stats and the files written besides the formats'."""
         if self.recipe.phase == "midtrain":
-            packer = WindowPacker(spills, self.recipe.seq_len, self.recipe.midtrain, self.info.pad_id, self.info.dtype)
-            for window, ends in packer.windows(order, realized):
-                for w in writers:
-                    w.add(window, ends)
-            return packer.stats
+            return self._write_packed(order, spills, uses, writers, realized)
         for _, li, d in order:
             tokens = spills[li].read(d)
             realized[li] += len(tokens)
             for w in writers:
                 w.add(tokens)
-        return {}
+        return {}, []
+
+    def _items(self, order, spills, uses):
+        """The copies to pack: the shuffled order of plain leaves (`loose`), then one chain per composed
+        leaf ((items, lookahead, groups) as `pack` takes them); the TF-IDF rows of composed leaves."""
+        opts = self.recipe.midtrain
+        item_leaf, item_doc, loose, chains, rows_of = array("q"), array("q"), [], [], {}
+        for _, li, d in order:
+            if self.leaves[li].compose == "shuffle":
+                loose.append(len(item_leaf))
+                item_leaf.append(li), item_doc.append(d)
+        for li, lf in enumerate(self.leaves):
+            if lf.compose == "shuffle":
+                continue
+            self.say(f"composing {lf.name} ({lf.compose})")
+            seq, docs, X = compose_order(lf, spills[li], uses[li], self.recipe.seed,
+                                         {self.info.eos_id, self.info.pad_id})
+            rows_of[li] = ({int(d): r for r, d in enumerate(docs)}, X)
+            first = len(item_leaf)
+            groups = {first + k: spills[li].groups[d] for k, d in enumerate(seq)} if lf.compose == "same_source" \
+                else None
+            chains.append((range(first, first + len(seq)), opts.lookahead if lf.compose == "related" else 0, groups))
+            for d in seq:
+                item_leaf.append(li), item_doc.append(d)
+        return item_leaf, item_doc, loose, chains, rows_of
+
+    def _write_packed(self, order, spills, uses, writers, realized) -> tuple[dict, list[str]]:
+        """Lay the chosen copies out in windows (`packing`), write them and `packing.parquet`;
+        returns the packing stats (waste per leaf, adjacency of composed leaves) and file names."""
+        recipe, opts, size = self.recipe, self.recipe.midtrain, self.recipe.seq_len + 1
+        item_leaf, item_doc, loose, chains, rows_of = self._items(order, spills, uses)
+        lengths = array("q", (spills[li].lengths[d] for li, d in zip(item_leaf, item_doc)))
+        layout = pack(lengths, size, opts.packing, opts.long_docs, loose, chains, opts.open_windows, recipe.seed)
+        pieces, starts = layout.in_order()
+        pad = np.full(size, self.info.pad_id, dtype=self.info.dtype)
+        table = PackingTable(self.folder)
+        pairs: dict[int, list] = {li: [] for li in rows_of}
+        for w in range(layout.windows):
+            parts, ends, fill, prev = [], [], 0, None
+            for p in pieces[starts[w]:starts[w + 1]]:
+                item, a, b = layout.item[p], layout.start[p], layout.end[p]
+                li, d = item_leaf[item], item_doc[item]
+                parts.append(spills[li].read(d, a, b))
+                table.add(w, fill, b - a, self.leaves[li].name, spills[li].ids[d], a, lengths[item],
+                          CUT_NAMES[layout.cut[item]])
+                fill += b - a
+                ends.append(fill)
+                realized[li] += b - a
+                if prev is not None and prev[0] == li and li in pairs and prev[1] != d:
+                    pairs[li].append((rows_of[li][0][prev[1]], rows_of[li][0][d]))
+                prev = (li, d)
+            if fill < size:
+                parts.append(pad[: size - fill])
+                ends.append(size)
+            window = np.concatenate(parts)
+            for wr in writers:
+                wr.add(window, ends)
+        stats = {"method": opts.packing, **summarize(layout, item_leaf, [lf.name for lf in self.leaves])}
+        stats["read_with"] = {  # one sample = one window, positions and attention restart at each document
+            "megatron": {"GPTDatasetConfig": {"sequence_length": size, "add_extra_token_to_sequence": False,
+                                              "reset_position_ids": True, "reset_attention_mask": True},
+                         "eod": self.info.eos_id, "pad": self.info.pad_id},
+            "datatrove": {"DatatroveFolderDataset": {"seq_len": recipe.seq_len, "token_size": self.info.token_size,
+                                                     "return_positions": True}}}
+        stats["adjacency"] = {
+            self.leaves[li].name: {"compose": self.leaves[li].compose, **adjacency(
+                rows_of[li][1], np.array(pairs[li], dtype=np.int64).reshape(-1, 2), rows_of[li][1].shape[0],
+                recipe.seed)} for li in rows_of}
+        return stats, table.close()
+
+    @staticmethod
+    def _length_histogram(spills, uses) -> list[dict]:
+        """Tokens the mix takes by document length (every copy counted)."""
+        n = [np.frombuffer(s.lengths, np.int64) for s in spills if len(s.lengths)]
+        times = [np.frombuffer(u, np.int32) for s, u in zip(spills, uses) if len(s.lengths)]
+        n, times = (np.concatenate(x) if x else np.zeros(0) for x in (n, times))
+        return histogram(n - 1, n * times, times)
 
     def _manifest(self, rows, spills, counts, uses, realized, packing, files) -> dict:
         recipe, total = self.recipe, sum(realized)

@@ -2,8 +2,12 @@
 
 Shards are opened through fsspec, so a leaf's files may be local paths or URLs. Column filters
 are applied on Arrow batches; an `n_tokens` filter on a row without that column is decided
-after tokenization (`n_tokens_ok`), on our own count.
+after tokenization (`n_tokens_ok`), on our own count. A `compose: same_source` leaf also gets
+each row's group (`group_key`): the URL's host, the source column, or one metadata key.
 """
+import json
+from urllib.parse import urlsplit
+
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
@@ -30,14 +34,48 @@ def _column_mask(batch: pa.RecordBatch, filters) -> pa.Array:
     return mask
 
 
-def iter_rows(leaf, with_text: bool = True, counts: dict | None = None):
-    """Yield (id, text or None, n_tokens or None) for rows passing the column filters, in file order.
+def _host(url) -> str | None:
+    try:
+        return urlsplit(url).hostname if url else None
+    except ValueError:
+        return None
+
+
+def _metadata_value(raw, key: str) -> str | None:
+    try:
+        value = json.loads(raw) if isinstance(raw, str) else None
+    except ValueError:
+        return None
+    value = value.get(key) if isinstance(value, dict) else None
+    return None if value is None else str(value)
+
+
+def group_key(batch: pa.RecordBatch, group_by: str) -> list[str]:
+    """Each row's same_source group; a row without one is its own group ("" + id would merge them all)."""
+    names = batch.schema.names
+    col = lambda c: batch.column(c).to_pylist() if c in names else [None] * batch.num_rows  # noqa: E731
+    sources, ids = col("source"), col("id")
+    if group_by == "source":
+        keys = sources
+    elif group_by == "domain":
+        keys = [_host(u) or s for u, s in zip(col("url"), sources)]
+    else:
+        key = group_by.split(".", 1)[1]
+        keys = [_metadata_value(m, key) for m in col("metadata")]
+    return [k if k is not None else f"\x00{i}" for k, i in zip(keys, ids)]
+
+
+def iter_rows(leaf, with_text: bool = True, counts: dict | None = None, with_group: bool = False):
+    """Yield (id, text or None, n_tokens or None) for rows passing the column filters, in file order,
+    plus the row's `group_key` when `with_group`.
 
     `counts` (optional) gets "rows" read and "filtered" out by the column filters."""
     counts = counts if counts is not None else {}
     cols = ["id", "n_tokens", *sorted({c for c, _, _ in leaf.filters} - {"n_tokens"})]
     if with_text:
         cols.append("text")
+    if with_group:
+        cols += [c for c in ("source", "url", "metadata") if c not in cols]
     for path in leaf.files:
         with open_file(path, "rb") as f:
             pf = pq.ParquetFile(f)
@@ -55,7 +93,10 @@ def iter_rows(leaf, with_text: bool = True, counts: dict | None = None):
                 ids = batch.column("id").to_pylist()
                 ntok = batch.column("n_tokens").to_pylist() if "n_tokens" in present else [None] * len(ids)
                 texts = batch.column("text").to_pylist() if with_text else [None] * len(ids)
-                yield from zip(ids, texts, ntok)
+                if with_group:
+                    yield from zip(ids, texts, ntok, group_key(batch, leaf.group_by))
+                else:
+                    yield from zip(ids, texts, ntok)
 
 
 def n_tokens_ok(leaf, n_text_tokens: int, column_value) -> bool:

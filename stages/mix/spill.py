@@ -17,12 +17,15 @@ class LeafSpill:
         self.path, self.dtype = path, np.dtype(dtype)
         self.file = open(path, "wb")
         self.ids: list[str] = []
+        self.groups: list[str] = []  # same_source leaves only: each document's group
         self.lengths = array("q")
         self.offsets = array("q")
         self.total = 0
 
-    def add(self, doc_id: str, tokens: np.ndarray):
+    def add(self, doc_id: str, tokens: np.ndarray, group: str | None = None):
         self.file.write(tokens.tobytes())
+        if group is not None:
+            self.groups.append(group)
         self.ids.append(doc_id)
         self.offsets.append(self.total)
         self.lengths.append(len(tokens))

@@ -56,14 +56,17 @@ def _prefetch(gen, depth: int = 2):
 
 
 def _batches(leaves, counts):
-    """(leaf index, ids, texts, column n_tokens) in a fixed order: leaves, files, rows."""
+    """(leaf index, ids, texts, column n_tokens) in a fixed order: leaves, files, rows.
+
+    For a same_source leaf each id is an (id, group) pair."""
     for li, lf in enumerate(leaves):
         ids, texts, ntoks, size = [], [], [], 0
-        for doc_id, text, ntok in iter_rows(lf, counts=counts[li]):
+        grouped = lf.compose == "same_source"
+        for doc_id, text, ntok, *group in iter_rows(lf, counts=counts[li], with_group=grouped):
             if not text or not text.strip():
                 counts[li]["empty"] += 1
                 continue
-            ids.append(doc_id), texts.append(text), ntoks.append(ntok)
+            ids.append((doc_id, group[0]) if grouped else doc_id), texts.append(text), ntoks.append(ntok)
             size += len(text)
             if len(ids) >= BATCH_DOCS or size >= BATCH_BYTES:
                 yield li, ids, texts, ntoks
@@ -107,7 +110,8 @@ def tokenize_leaves(leaves, tok, info, work: str, workers: int = 1) -> tuple[lis
         lf, spill = leaves[li], spills[li]
         for doc_id, ntok, toks in zip(ids, ntoks, arrays):
             if n_tokens_ok(lf, len(toks) - 1, ntok):
-                spill.add(doc_id, toks)
+                doc_id, group = doc_id if isinstance(doc_id, tuple) else (doc_id, None)
+                spill.add(doc_id, toks, group)
             else:
                 counts[li]["filtered_late"] += 1
     for s in spills:

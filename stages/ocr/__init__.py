@@ -4,6 +4,8 @@ A backend is a module here with a class implementing `OcrEngine`; YAML names it 
 short name in `ENGINES` (or one a package registers in the `curate.ocr_engines` entry point
 group). Backends import their library lazily, so choosing `tesseract` never imports torch.
 """
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from curate.registry import Registry, UnknownName
@@ -22,8 +24,18 @@ class OcrParams(BaseModel):
 
     engine: str = Field("tesseract", description=f"One of: {', '.join(ENGINES.builtins)}")
     fallback: str | None = Field("rapidocr", description="Engine used when `engine` is not installed (null: none)")
-    dpi: int = Field(200, ge=36, le=1200, description="Render resolution of pages sent to OCR")
+    dpi: int = Field(200, ge=36, le=1200, description="Render resolution of pages that are not one scanned image")
+    native: bool = Field(True, description="A page that is one scanned image is read at the image's own pixels")
+    max_dpi: int = Field(400, ge=72, le=1200, description="Scans finer than this are reduced to it (speed)")
+    upscale_to: int | None = Field(None, ge=72, le=1200, description="Scans coarser than this are resampled up")
+    deskew: bool = Field(True, description="Straighten pages scanned at an angle (0.3-3 degrees)")
+    contrast: bool = Field(False, description="Stretch ink and paper apart on low-contrast scans (off: it cost "
+                                              "CER in `curate bench ocr`; Tesseract's own Otsu does better)")
+    clean: list[Literal["normalize", "dehyphenate", "join_lines", "drop_furniture"]] = Field(
+        ["normalize", "dehyphenate", "join_lines", "drop_furniture"],
+        description="Text steps on OCR pages (stages/ocr/text.py); [] keeps the engine's text")
     lang: str = Field("eng", description="Tesseract language(s), e.g. eng+deu")
+    psm: int = Field(3, ge=0, le=13, description="Tesseract page segmentation mode (3: automatic)")
     model: str | None = Field(None, description="nougat: local model folder or hub name (required for nougat)")
     device: str = Field("auto", description="nougat: cpu, cuda, cuda:1 or auto")
     batch_size: int = Field(4, ge=1, description="Pages per OCR call (nougat batches them on the GPU)")

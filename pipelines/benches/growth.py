@@ -1,0 +1,252 @@
+"""`curate bench growth`: how time, CPU, memory and disk grow with the input, pipeline by pipeline.
+
+Each pipeline in `pipelines` (comma-separated; `GROWTH_PIPELINES` says how to make its input at a
+size) runs as a fresh `curate run` at every size in `sizes`. Per run: wall seconds, the stages'
+seconds (the manifest's), CPU seconds of every process of the run (the kernel's account of the
+process and its reaped children, from `wait4`), the peak RSS of its largest process, of the main
+process and of each worker (each process's own high-water mark), and the disk each stage's folders take (kept,
+rejected, work: the largest seen while running, since a stage's work files go once it is done).
+Then the exponent k of a least-squares fit `value ~ size^k` over the sizes from 10k up (all sizes
+when fewer than two are that big): 1.0 is linear; the goal for time is <= 1.05.
+
+`signature_sizes` measures MinHash clustering alone on synthetic signatures (`cluster_scale`), with
+`cluster_tasks` tasks; up to `compare_max` signatures it also runs one task and checks that both
+find the same clusters. Goal: peak RSS under 4 GB at 10M signatures with 2 tasks.
+
+Other pipelines join by adding an entry to `GROWTH_PIPELINES`: a function (size, folder) ->
+(spec path, input folder, `--set` overrides).
+"""
+import json
+import math
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import psutil
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from curate import resources
+from curate.pipelines.benches import cluster_scale
+from curate.pipelines.benches.progress import step
+from curate.stages.dedupe.synthetic import planted_batches
+
+GOAL_TIME_EXPONENT = 1.05
+GOAL_CLUSTER_PEAK_MB = 4096
+
+
+def dedupe_input(size: int, folder: Path, files: int = 4, cluster_tasks: int = 2) -> tuple[Path, Path, dict]:
+    """dedupe.yaml on `size` synthetic documents with planted exact and near duplicates, in `files` parts."""
+    dump = folder / "dump"
+    dump.mkdir(parents=True, exist_ok=True)
+    per = -(-size // files)
+    writer, part, in_part = None, 0, 0
+    for ids, texts in planted_batches(size, seed=0):
+        at = 0
+        while at < len(ids):
+            if writer is None:
+                writer = pq.ParquetWriter(dump / f"part-{part:03d}.parquet",
+                                          pa.schema([("id", pa.string()), ("text", pa.string())]), compression="zstd")
+            take = min(per - in_part, len(ids) - at)
+            writer.write_table(pa.table({"id": ids[at:at + take], "text": texts[at:at + take]}))
+            at, in_part = at + take, in_part + take
+            if in_part == per:
+                writer.close()
+                writer, part, in_part = None, part + 1, 0
+    if writer is not None:
+        writer.close()
+    sets = {"stages.minhash_dedupe.cluster_tasks": cluster_tasks, "stages.exact_dedupe.cluster_tasks": cluster_tasks}
+    return resources.pipeline_spec("dedupe"), dump, sets
+
+
+GROWTH_PIPELINES = {"dedupe": dedupe_input}
+
+
+def folder_mb(path: Path) -> float:
+    total = 0
+    for root, _, names in os.walk(path):
+        for name in names:
+            try:
+                total += os.stat(os.path.join(root, name)).st_size
+            except OSError:  # renamed or removed meanwhile
+                pass
+    return total / 2**20
+
+
+def high_water_mb(pid: int) -> float | None:
+    """A live process's peak RSS so far (VmHWM), in MB; None when it is gone."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            return int(next(line for line in f if line.startswith("VmHWM")).split()[1]) / 1024
+    except (OSError, StopIteration, ValueError):
+        return None
+
+
+class HighWaterSampler(threading.Thread):
+    """The peak RSS of every process of a run (the run's main process and all it starts), read as each
+    process's own high-water mark (VmHWM), so a short peak between two samples still counts; `ru_maxrss`
+    from wait4 would start every process at the RSS of the one that spawned it."""
+
+    def __init__(self, pid: int, interval: float = 0.2):
+        super().__init__(daemon=True)
+        self.root, self.interval, self.peak = pid, interval, {}
+        self.done = threading.Event()
+
+    def sample(self) -> None:
+        try:
+            procs = [self.root] + [c.pid for c in psutil.Process(self.root).children(recursive=True)]
+        except psutil.Error:
+            return
+        for pid in procs:
+            mb = high_water_mb(pid)
+            if mb is not None:
+                self.peak[pid] = max(self.peak.get(pid, 0.0), mb)
+
+    def run(self):
+        while not self.done.is_set():
+            self.sample()
+            time.sleep(self.interval)
+
+
+class DiskSampler(threading.Thread):
+    """The largest size seen of each stage's kept, rejected and work folders while a run writes them."""
+
+    def __init__(self, out: Path, interval: float = 0.25):
+        super().__init__(daemon=True)
+        self.out, self.interval, self.peak = out, interval, {}
+        self.done = threading.Event()
+
+    def sample(self) -> None:
+        for tree in ("", "rejected", "work"):
+            base = self.out / tree if tree else self.out
+            if not base.is_dir():
+                continue
+            for stage in base.iterdir():
+                if stage.is_dir() and (tree or stage.name not in ("rejected", "work", "logs")):
+                    key = (stage.name, tree or "kept")
+                    self.peak[key] = max(self.peak.get(key, 0.0), folder_mb(stage))
+
+    def run(self):
+        while not self.done.wait(self.interval):
+            self.sample()
+
+
+def measure_run(spec: Path, input_path: Path, out: Path, sets: dict, tasks: int, workers: int) -> dict:
+    """One `curate run`, measured (see the module docstring)."""
+    cmd = [sys.executable, "-m", "curate", "run", str(spec), "--input", str(input_path), "--output", str(out),
+           "--tasks", str(tasks), "--workers", str(workers), "--executor", "local", "--json"]
+    for key, value in sets.items():
+        cmd += ["--set", f"{key}={value}"]
+    log = out.parent / f"{out.name}.stdout"
+    started = time.perf_counter()
+    with open(log, "w") as stdout, open(out.parent / f"{out.name}.stderr", "w") as stderr:
+        proc = subprocess.Popen(cmd, stdout=stdout, stderr=stderr)
+        sampler, disk = HighWaterSampler(proc.pid), DiskSampler(out)
+        sampler.start()
+        disk.start()
+        _, status, usage = os.wait4(proc.pid, 0)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+    wall = time.perf_counter() - started
+    sampler.done.set()
+    disk.done.set()
+    sampler.join()
+    disk.join()
+    disk.sample()
+    if proc.returncode != 0:
+        errors = (out.parent / f"{out.name}.stderr").read_text()[-3000:]
+        raise RuntimeError(f"curate run exited {proc.returncode}: {errors}")
+    manifest = json.loads(log.read_text())
+    stages = manifest["stages"]
+    others = sorted((mb for pid, mb in sampler.peak.items() if pid != proc.pid), reverse=True)
+    disk_mb = {name: {kind: round(disk.peak.get((name, kind), 0.0), 3) for kind in ("kept", "rejected", "work")}
+               for name in stages}
+    return {"docs_in": next(iter(stages.values()))["in"], "docs_out": list(stages.values())[-1]["out"],
+            "rejected": {name: s["rejected"] for name, s in stages.items()},
+            "seconds": round(wall, 2), "stage_seconds": round(manifest["seconds"], 2),
+            "seconds_by_stage": {name: s.get("seconds") for name, s in stages.items()},
+            "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 2),
+            "peak_rss_mb_max_process": round(max(sampler.peak.values(), default=0.0), 1),
+            "peak_rss_mb_main": round(sampler.peak.get(proc.pid, 0.0), 1),
+            "peak_rss_mb_workers": [round(mb, 1) for mb in others[:workers]],
+            "disk_mb_by_stage": disk_mb, "disk_mb_input": round(folder_mb(input_path), 3),
+            "disk_mb_final": round(folder_mb(out), 3)}
+
+
+def exponent(points: list[tuple[int, float]], smallest: int = 10_000) -> dict:
+    """Least-squares k of value ~ size^k over the points from `smallest` up (all when fewer than two are)."""
+    use = [(n, v) for n, v in points if n >= smallest and v > 0]
+    if len(use) < 2:
+        use = [(n, v) for n, v in points if v > 0]
+    if len(use) < 2:
+        return {"exponent": None, "sizes": [n for n, _ in use]}
+    xs, ys = [math.log(n) for n, _ in use], [math.log(v) for _, v in use]
+    mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
+    k = sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sum((x - mx) ** 2 for x in xs)
+    return {"exponent": round(k, 3), "sizes": [n for n, _ in use]}
+
+
+def _sizes(value) -> list[int]:
+    if isinstance(value, str):
+        value = [v for v in value.split(",") if v.strip()]
+    elif isinstance(value, int):
+        value = [value]
+    return [int(float(v)) for v in value]
+
+
+def pipeline_growth(name: str, sizes: list[int], folder: Path, tasks: int, workers: int, cluster_tasks: int) -> dict:
+    make_input = GROWTH_PIPELINES[name]
+    runs = {}
+    for size in sizes:
+        work = folder / f"{name}-{size}"
+        step(f"{name}: writing the input at {size:,} documents")
+        spec, input_path, sets = make_input(size, work, files=tasks, cluster_tasks=cluster_tasks)
+        step(f"{name}: curate run at {size:,} documents ({tasks} tasks, {workers} workers)")
+        runs[size] = measure_run(spec, input_path, work / "run", sets, tasks, workers)
+        step(f"{name}: {size:,} documents took {runs[size]['seconds']} s, {runs[size]['cpu_seconds']} CPU-s")
+    fits = {key: exponent([(n, r[key]) for n, r in runs.items()])
+            for key in ("seconds", "stage_seconds", "cpu_seconds", "peak_rss_mb_max_process")}
+    time_k = fits["seconds"]["exponent"]
+    return {"sizes": {str(n): r for n, r in runs.items()}, "fits": fits, "goal_time_exponent": GOAL_TIME_EXPONENT,
+            "time_exponent_met": None if time_k is None else time_k <= GOAL_TIME_EXPONENT}
+
+
+def clustering_growth(sizes: list[int], folder: Path, cluster_tasks: int, compare_max: int) -> dict:
+    runs = {}
+    for n in sizes:
+        runs[n] = cluster_scale.measure(n, folder / f"signatures-{n}", cluster_tasks=cluster_tasks,
+                                        compare_one_task=n <= compare_max)
+        step(f"clustering {n:,} signatures: peak {runs[n][f'tasks_{cluster_tasks}']['peak_rss_mb']} MB")
+    sharded = {n: r[f"tasks_{cluster_tasks}"] for n, r in runs.items()}
+    largest = max(runs) if runs else None
+    return {"cluster_tasks": cluster_tasks, "sizes": {str(n): r for n, r in runs.items()},
+            "fits": {key: exponent([(n, r[key]) for n, r in sharded.items()], smallest=1)
+                     for key in ("wall_seconds", "task_seconds", "cpu_seconds", "peak_rss_mb")},
+            "goal_peak_rss_mb": GOAL_CLUSTER_PEAK_MB, "largest": largest,
+            "peak_under_goal_at_largest": None if largest is None else
+            sharded[largest]["peak_rss_mb"] < GOAL_CLUSTER_PEAK_MB,
+            "identical_to_one_task": {str(n): r["identical_to_one_task"] for n, r in runs.items()
+                                      if "identical_to_one_task" in r}}
+
+
+def run(pipelines: str = "dedupe", sizes="1000,10000,100000,1000000", signature_sizes="1000000,10000000",
+        cluster_tasks: int = 2, tasks: int = 4, workers: int = 2, compare_max: int = 1_000_000,
+        work: str | None = None, **_) -> dict:
+    names = [p.strip() for p in str(pipelines).split(",") if p.strip()]
+    unknown = sorted(set(names) - set(GROWTH_PIPELINES))
+    if unknown:
+        raise ValueError(f"no growth input for {', '.join(unknown)}; known: {', '.join(GROWTH_PIPELINES)}")
+    out = {"cpus": os.cpu_count(), "load_average_1min": [round(os.getloadavg()[0], 2)], "tasks": int(tasks),
+           "workers": int(workers), "cluster_tasks": int(cluster_tasks), "pipelines": {}}
+    with tempfile.TemporaryDirectory(prefix="curate-bench-growth-", dir=work) as tmp:
+        for name in names:
+            out["pipelines"][name] = pipeline_growth(name, sorted(_sizes(sizes)), Path(tmp), int(tasks), int(workers),
+                                                     int(cluster_tasks))
+        if _sizes(signature_sizes):
+            out["clustering"] = clustering_growth(sorted(_sizes(signature_sizes)), Path(tmp), int(cluster_tasks),
+                                                  int(compare_max))
+    out["load_average_1min"].append(round(os.getloadavg()[0], 2))
+    return out
