@@ -102,13 +102,13 @@ def test_page_timeout_kills_the_worker_and_the_run_goes_on():
     mixed.add_page()
     mixed.set_font("Helvetica", size=11)
     mixed.cell(0, 16, "The second page has a real text layer, so it survives.")
-    stage = PdfExtractor(page_timeout=2, batch_pages=2)
+    stage = PdfExtractor(page_timeout=0.5, batch_pages=2)
     docs = list(stage.run(iter([pdf_doc(scan, "slow"), pdf_doc(bytes(mixed.output()), "mixed"),
                                 pdf_doc(text, "text")])))
     slow, mixed_doc, fine = docs
     assert slow.metadata["rejected"] == "no_text"
     assert slow.metadata["rejected_pages"] == [
-        {"page": 1, "reason": "timeout", "detail": "longer than page_timeout 2.0s"}]
+        {"page": 1, "reason": "timeout", "detail": "longer than page_timeout 0.5s"}]
     # the batch timed out, then page by page: page 1 lost, page 2 read by a fresh worker
     assert "rejected" not in mixed_doc.metadata
     assert [r["reason"] for r in mixed_doc.metadata["rejected_pages"]] == ["timeout"]

@@ -88,6 +88,7 @@ def test_local_stages_share_one_worker_pool(curate, tmp_path):
     spec = write_spec(tmp_path / "spec.yaml", pages, tmp_path / "unused", {"tasks": 4, "workers": 2}, two_stages=True)
     data = yaml.safe_load(spec.read_text())
     data["stages"].append({"exact_dedupe": {}})
+    data["keep_intermediate"] = True  # every stage its own executor run: the pool must serve all of them
     spec.write_text(yaml.safe_dump(data))
     for workers in (1, 2):
         curate("run", spec, "--output", tmp_path / f"w{workers}", "--workers", workers, "--json")
