@@ -23,8 +23,9 @@ import zlib
 
 from datatrove.data import Document
 
-from curate.stages.readers import _FileReader, looks_binary
+from curate.stages.readers import looks_binary
 from curate.stages.sources import Unusable, latex
+from curate.stages.sources.whole_file import WholeFileReader
 
 TEX_SUFFIXES = (".tex", ".ltx", ".latex")
 _ARXIV_ID = re.compile(r"(\d{4}\.\d{4,5}(?:v\d+)?|[a-z-]+(?:\.[A-Z]{2})?\d{7}(?:v\d+)?)")
@@ -152,7 +153,7 @@ def resolve(files: dict[str, str], name: str, limit: int, missing: list[str], st
     return _INPUT.sub(put, text)
 
 
-class ArxivReader(_FileReader):
+class ArxivReader(WholeFileReader):
     """One document per arXiv source file (see the module docstring)."""
 
     name = "arxiv"
@@ -163,16 +164,11 @@ class ArxivReader(_FileReader):
 
     def read_file(self, path: str):
         doc_id = paper_id(path)
-        with self.folder.open(path, "rb") as f:
-            data = f.read(self.max_bytes + 1)
-        if len(data) > self.max_bytes:
-            yield self.rejected(doc_id, "too_large", f"more than {self.max_bytes} bytes", path=path)
+        got = self.parsed(path, doc_id, self.paper)
+        if isinstance(got, Document):  # rejected
+            yield got
             return
-        try:
-            text, meta = self.paper(path, data)
-        except Unusable as e:
-            yield self.rejected(doc_id, e.reason, e.detail, path=path)
-            return
+        text, meta = got
         found = _ARXIV_ID.search(posixpath.basename(doc_id))
         yield Document(text=text, id=doc_id, metadata={"source": self.source, "path": path,
                                                        "arxiv_id": found.group(1) if found else None, **meta})

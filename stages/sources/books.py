@@ -10,15 +10,16 @@ member).
 """
 from datatrove.data import Document
 
-from curate.stages.readers import BadEncoding, NotText, _FileReader, decode_page
+from curate.stages.readers import BadEncoding, NotText, decode_page
 from curate.stages.sources import Unusable, epub, gutenberg
+from curate.stages.sources.whole_file import WholeFileReader
 
 
 def book_id(path: str) -> str:
     return path[:-5] if path.lower().endswith(".epub") else path[:-4] if path.lower().endswith(".txt") else path
 
 
-class BookReader(_FileReader):
+class BookReader(WholeFileReader):
     """EPUB and plain-text books below a folder (see the module docstring)."""
 
     name = "books"
@@ -29,16 +30,11 @@ class BookReader(_FileReader):
 
     def read_file(self, path: str):
         doc_id = book_id(path)
-        with self.folder.open(path, "rb") as f:
-            data = f.read(self.max_bytes + 1)
-        if len(data) > self.max_bytes:
-            yield self.rejected(doc_id, "too_large", f"more than {self.max_bytes} bytes", path=path)
+        got = self.parsed(path, doc_id, self.book)
+        if isinstance(got, Document):  # rejected
+            yield got
             return
-        try:
-            text, meta = self.book(path, data)
-        except Unusable as e:
-            yield self.rejected(doc_id, e.reason, e.detail, path=path)
-            return
+        text, meta = got
         title = meta.get("title")
         if title and not text.startswith(title):
             text = f"{title}\n\n{text}"
