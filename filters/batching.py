@@ -33,8 +33,11 @@ class BatchedStage(DocumentStage):
                         self.process_batch([doc])
                     except Exception as e:  # one bad document must not stop the run
                         reject(doc, "error", f"{type(e).__name__}: {e}"[:500])
-            for doc in todo:
-                self.stat_update("rejected" if is_rejected(doc) else "kept")
+            rejected = sum(1 for doc in todo if is_rejected(doc))
+            if rejected:  # once a batch: datatrove's stat_update costs a sixth of a fast model's scoring
+                self.stat_update("rejected", value=rejected)
+            if len(todo) > rejected:
+                self.stat_update("kept", value=len(todo) - rejected)
         yield from batch
 
     def run(self, data: DocumentsPipeline, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:

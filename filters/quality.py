@@ -124,17 +124,17 @@ class FastTextQualityFilter(BatchedStage):
 
     def process_batch(self, docs: list[Document]) -> None:
         scores, grades = self.predict(docs)
+        cut, fraction = self.cut, self.params.top_fraction
+        rule = "quality_below_threshold" if fraction is None else "quality_not_top_fraction"
+        extra = "" if fraction is None else f" (top {fraction:g} of run)"
         for i, (doc, score) in enumerate(zip(docs, scores)):
             doc.metadata["quality_score"] = score
             if grades is not None:
                 doc.metadata["quality"] = {"grade": round(grades[i], 4)}
-            if not doc.text.strip():
+            if not doc.text or doc.text.isspace():  # (no strip(): it copies the text)
                 reject(doc, "empty_text", "no text to score")
-            elif score < self.cut:
-                rule = "quality_below_threshold" if self.params.top_fraction is None else "quality_not_top_fraction"
-                extra = "" if self.params.top_fraction is None else f" (top {self.params.top_fraction:g} of run)"
-                reject(doc, rule, f"quality_score={score:.4f} < {self.cut:.4f}{extra}")
-
+            elif score < cut:
+                reject(doc, rule, f"quality_score={score:.4f} < {cut:.4f}{extra}")
 
 def top_fraction_cut(scores_folder: str | None, fraction: float, world_size: int) -> float:
     """The lowest score inside the best `fraction` of all scores written by the first pass."""

@@ -8,17 +8,20 @@ class is held out; fastText is trained with word bigrams on the rest (one thread
 seeded, so the same input gives the same model) and the held-out precision, recall and
 F1 of the positive class are returned.
 """
+import ctypes
 import glob as globlib
 import gzip
 import json
 import os
 import random
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 
 from curate.filters.fasttext_model import one_line, predict
 
 POSITIVE, NEGATIVE = "__label__hq", "__label__cc"
+M_PERTURB = -6  # glibc mallopt: fill each allocation with (byte ^ 0xff), each freed block with byte
 
 
 def read_texts(pattern: str, text_key: str = "text") -> list[str]:
@@ -73,6 +76,28 @@ def train_classifier(positives: list[str], negatives: list[str], out: str | Path
     return figures
 
 
+@contextmanager
+def zeroed_allocations():
+    """Make malloc hand out zeroed memory while fastText trains.
+
+    Trained on one thread, fastText draws random values for only the first tenth of its input matrix
+    (`DenseMatrix::uniformThread` splits it in ten blocks, one per thread). Upstream's matrix starts
+    zeroed; fasttext-numpy2's aligned vector is not initialised, so the rest holds whatever the heap held
+    before, and training stops on "Encountered NaN" when that was a NaN pattern: at random, depending on
+    what the process freed earlier. glibc's perturb byte 255 zeroes every allocation, which gives back
+    upstream's behaviour. Elsewhere (no glibc) this does nothing."""
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):
+        yield
+        return
+    mallopt(M_PERTURB, 255)
+    try:
+        yield
+    finally:
+        mallopt(M_PERTURB, 0)
+
+
 def fit_fasttext(lines: list[str], out: Path, *, seed: int, epoch: int, lr: float, dim: int, word_ngrams: int,
                  min_count: int, bucket: int, threads: int):
     """Train fastText on labelled lines and save the model to `out` (atomically); return the model."""
@@ -85,15 +110,10 @@ def fit_fasttext(lines: list[str], out: Path, *, seed: int, epoch: int, lr: floa
     with tempfile.TemporaryDirectory() as tmp:
         train_file = Path(tmp) / "train.txt"
         train_file.write_text("\n".join(lines) + "\n", encoding="utf-8")
-        try:
+        with zeroed_allocations():
             model = fasttext.train_supervised(input=str(train_file), epoch=epoch, lr=lr, dim=dim,
                                               wordNgrams=word_ngrams, minCount=min_count, bucket=bucket,
                                               thread=threads, seed=seed, verbose=0)
-        except RuntimeError as e:
-            if "NaN" not in str(e) or word_ngrams >= 2:
-                raise
-            raise RuntimeError(f"fastText training failed ({e}); this fastText build does so at random with "
-                               f"word_ngrams=1: use word_ngrams 2 (the default)") from e
     tmp_out = out.with_name(f".tmp-{out.name}")
     model.save_model(str(tmp_out))
     tmp_out.replace(out)

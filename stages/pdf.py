@@ -25,7 +25,7 @@ from pydantic import Field
 from curate.stages.base import DocumentStage, StageParams
 from curate.stages.ocr import OcrParams
 from curate.stages.pdf_worker import _LEN
-from curate.stages.readers import _FileReader, _Unread, parquet_rows
+from curate.stages.readers import _FileReader, _Unread, parquet_rows, read_at_most
 from curate.stages.schema import reject
 
 PDF_MAGIC = b"%PDF-"
@@ -81,7 +81,7 @@ class PdfReader(_FileReader):
         doc_id = self.file_id(path)
         try:
             with self.folder.open(path, "rb") as f:
-                data = f.read(self.max_bytes + 1)
+                data = read_at_most(f, self.max_bytes)
         except OSError as e:
             yield self.rejected(doc_id, "unreadable_file", f"{type(e).__name__}: {e}", path=path)
             return

@@ -214,6 +214,23 @@ class _Unread(NamedTuple):
     detail: str
 
 
+READ_CHUNK = 1 << 18
+
+
+def read_at_most(f, limit: int) -> bytes:
+    """At most `limit + 1` bytes of the binary stream `f` (one more than `limit` tells the caller it is too
+    large), read in chunks: `f.read(n)` allocates all `n` bytes up front, and `limit` is tens of MB, which
+    cost more than reading a small file."""
+    chunks, size = [], 0
+    while size <= limit:
+        chunk = f.read(min(READ_CHUNK, limit + 1 - size))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
 def _converts(column) -> bool:
     try:
         column.to_pylist()
@@ -399,7 +416,7 @@ class HtmlFolderReader(_FileReader):
         doc_id = html_id(path)
         try:
             with self.folder.open(path, "rb") as f:
-                raw = f.read(self.max_bytes + 1)
+                raw = read_at_most(f, self.max_bytes)
             if path.lower().endswith(".gz") and len(raw) <= self.max_bytes:
                 with gzip.GzipFile(fileobj=io.BytesIO(raw)) as gz:
                     raw = gz.read(self.max_bytes + 1)  # bounded: a gzip bomb stops here, too_large
@@ -581,7 +598,7 @@ class WarcReader(_FileReader):
             self.stat_update("skipped_records", f"skipped.{kind}")
             return None
         try:
-            raw = record.content_stream().read(self.max_bytes + 1)
+            raw = read_at_most(record.content_stream(), self.max_bytes)
         except Exception as e:  # the HTTP body's transfer or content encoding is broken
             return self.rejected(doc_id, "unreadable_file", f"record body: {type(e).__name__}: {e}", **meta)
         return self.page_doc(doc_id, raw, **meta)

@@ -31,12 +31,15 @@ def copy_pages(folder: Path, n: int) -> Path:
     return folder
 
 
-def write_spec(path: Path, pages: Path, output: Path, executor: dict, two_stages=False) -> Path:
+def write_spec(path: Path, pages: Path, output: Path, executor: dict, two_stages=False, fused=True) -> Path:
     stages = [{"extract": {"favor_precision": True}}]
     if two_stages:  # a second stage reading the first one's shards (re-extracting text finds little)
         stages.append({"extract": {"name": "extract2"}})
-    path.write_text(yaml.safe_dump({"name": "scale", "input": {"path": str(pages), "format": "html"},
-                                    "output": str(output), "executor": executor, "stages": stages}))
+    spec = {"name": "scale", "input": {"path": str(pages), "format": "html"}, "output": str(output),
+            "executor": executor, "stages": stages}
+    if not fused:  # two streaming stages run as one executor run unless each keeps its shards
+        spec["keep_intermediate"] = True
+    path.write_text(yaml.safe_dump(spec))
     return path
 
 
@@ -152,7 +155,8 @@ def fake_slurm(tmp_path: Path) -> dict:
 def test_slurm_submits_chained_job_arrays_that_run_to_the_same_output(curate, tmp_path):
     pages = copy_pages(tmp_path / "pages", 4)
     run = tmp_path / "run"
-    spec = write_spec(tmp_path / "spec.yaml", pages, run, {"type": "local", "tasks": 2, "workers": 2}, two_stages=True)
+    spec = write_spec(tmp_path / "spec.yaml", pages, run, {"type": "local", "tasks": 2, "workers": 2}, two_stages=True,
+                      fused=False)
     env = fake_slurm(tmp_path)
     out = curate("run", spec, "--executor", "slurm", "--partition", "cpu", "--time", "01:00:00", "--cpus", "2",
                  "--mem", "3", "--json", env=env)
@@ -194,6 +198,15 @@ def test_slurm_submits_chained_job_arrays_that_run_to_the_same_output(curate, tm
     # the same spec on the local executor writes byte-identical shards
     curate("run", spec, "--output", tmp_path / "local")
     assert shard_hashes(run) == shard_hashes(tmp_path / "local") and len(shard_hashes(run)) == 8
+    # fused (the default), the two streaming stages are one job array under the last stage's name
+    fused = write_spec(tmp_path / "fused.yaml", pages, tmp_path / "fused", {"type": "local", "tasks": 2},
+                       two_stages=True)
+    (tmp_path / "fused-slurm").mkdir()
+    fused_env = fake_slurm(tmp_path / "fused-slurm")
+    submitted = json.loads(curate("run", fused, "--executor", "slurm", "--partition", "cpu", "--time", "1:00:00",
+                                  "--json", env=fused_env).stdout)
+    assert submitted["jobs"] == {"extract2": ["1001"]} and submitted["manifest_job"] == "1003"
+    assert sorted(p.name for p in Path(fused_env["SBATCH_LOG"]).glob("*.sh")) == ["1.sh", "2.sh", "3.sh"]
 
 
 def test_status_names_the_failed_task(curate, tmp_path):

@@ -46,7 +46,7 @@ class BookReader(WholeFileReader):
                 text, meta = epub.read_epub(data, self.max_bytes)
             except Unusable:
                 raise
-            except Exception as e:  # ebooklib and lxml raise many kinds on a broken package
+            except Exception as e:  # zipfile and lxml raise many kinds on a broken package
                 raise Unusable("unreadable_file", f"{type(e).__name__}: {e}"[:300]) from None
             return text, {"format": "epub", **meta}
         if not data.strip():

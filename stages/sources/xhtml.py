@@ -15,9 +15,10 @@ HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 SKIPPED = frozenset({"script", "style", "head", "title", "img", "svg", "math", "object", "video", "audio", "iframe",
                      "noscript", "template"})
 _PARSER = html.HTMLParser(encoding="utf-8", no_network=True, remove_comments=True, remove_pis=True)
-_SPACES = re.compile(r"[ \t\r\f\v\u00a0]+")
+# (each matches only what changes: a pattern that also matched every single space or line break costs 1.5x)
+_SPACES = re.compile(r"[ \t\r\f\v\u00a0]{2,}|[\t\r\f\v\u00a0]")
 _BLANKS = re.compile(r"\n{3,}")
-_LINE_EDGES = re.compile(r" *\n *")
+_LINE_EDGES = re.compile(r" +\n *|\n +")
 _EPUB_TYPE = re.compile(r"""epub:type\s*=\s*["']([^"']+)["']""")
 
 
