@@ -68,3 +68,17 @@ def demo(wheel_venv):
     result = in_venv(wheel_venv, "curate", "demo", timeout=1200)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-5000:]
     return {"path": wheel_venv["cwd"] / "runs" / "demo", "result": result, "venv": wheel_venv["venv"]}
+
+
+DEMO_FIXTURES = {"demo", "wheel_venv"}
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the groups
+def pytest_collection_modifyitems(config, items):
+    """Groups for pytest-xdist's `--dist loadgroup` (pyproject's addopts): a module's tests run on one worker,
+    so its module fixtures are built once, and every module that reads the installed wheel's demo run goes to
+    the same worker, so the wheel is built and the demo run once."""
+    uses_demo = {item.module.__name__ for item in items if DEMO_FIXTURES & set(item.fixturenames)}
+    for item in items:
+        module = item.module.__name__
+        item.add_marker(pytest.mark.xdist_group("demo" if module in uses_demo else module))

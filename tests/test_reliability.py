@@ -36,7 +36,8 @@ def inputs(tmp_path_factory) -> dict:
     pq.write_table(pa.table({"id": [p.stem for p in pages], "text": [p.read_text() for p in pages]}),
                    dump / "pages.parquet")
     docs = work / "docs.jsonl"
-    docs.write_text(json.dumps({"id": "tram", "text": (DEMO / "html" / "tram-reopening.html").read_text()}) + "\n")
+    paragraphs = [json.loads(line)["text"] for line in (DEMO / "quality" / "positive.jsonl").read_text().splitlines()]
+    docs.write_text(json.dumps({"id": "news", "text": "\n\n".join(paragraphs[:4])}) + "\n")  # one chunk: one request
     from curate.pipelines.benches.wiki_dump import write_dump
     from curate.pipelines.benches.wiki_pages import PAGES
 
@@ -69,11 +70,12 @@ def run_args(spec: str, sets: dict, out: Path) -> list:
 @pytest.fixture(scope="module")
 def references(inputs, tmp_path_factory) -> dict:
     """One clean run of every shipped spec: {spec: run folder}."""
+    from concurrent.futures import ThreadPoolExecutor
+
     root = tmp_path_factory.mktemp("clean")
-    out = {}
-    for spec, sets in inputs.items():
-        out[spec] = root / spec
-        run_curate(*run_args(spec, sets, out[spec]))
+    out = {spec: root / spec for spec in inputs}
+    with ThreadPoolExecutor(2) as pool:  # two at a time: most of a small run is one process starting
+        list(pool.map(lambda spec: run_curate(*run_args(spec, inputs[spec], out[spec])), inputs))
     return out
 
 
