@@ -102,6 +102,13 @@ class InputFolder(DataFolder):
         except OSError:
             return 0
 
+    def open(self, path, mode="rb", *args, **kwargs):
+        """A local file read through the builtin `open`: fsspec's local opener costs 0.1 ms a file, a tenth
+        of reading a small paper or book. The same file as fsspec would open (the folder's own join)."""
+        if mode == "rb" and not args and not kwargs and isinstance(self.fs, LocalFileSystem):
+            return open(self._join(path), "rb")
+        return super().open(path, mode, *args, **kwargs)
+
 
 def input_folder(data_folder: DataFolderLike) -> InputFolder:
     folder = get_datafolder(data_folder)

@@ -23,22 +23,31 @@ _BLANKS = re.compile(r"\n[ \t]*(?:\n[ \t]*){2,}")
 
 def strip_comments(tex: str) -> str:
     """Without `%` comments (an escaped `\\%` stays); a line that is only a comment goes whole, as TeX
-    reads it (its line break is part of the comment)."""
+    reads it (its line break is part of the comment). Jumps from `%` to `%`: the lines between are copied
+    as one slice (a Python loop over every line cost three times as much)."""
     if "%" not in tex:
         return tex
-    out = []
-    for line in tex.split("\n"):
-        at = line.find("%")
-        while at != -1:
-            backslashes = len(line[:at]) - len(line[:at].rstrip("\\"))
-            if backslashes % 2 == 0:
-                break
-            at = line.find("%", at + 1)
-        if at == -1:
-            out.append(line)
-        elif line[:at].strip():
-            out.append(line[:at])
-    return "\n".join(out)
+    tex += "\n"  # every line ends in a line break, so a dropped last line also takes the one before it
+    out, pos = [], 0
+    at = tex.find("%")
+    while at != -1:
+        back = at
+        while back > 0 and tex[back - 1] == "\\":
+            back -= 1
+        if (at - back) % 2:  # an escaped \%
+            at = tex.find("%", at + 1)
+            continue
+        start = tex.rfind("\n", 0, at) + 1
+        end = tex.find("\n", at)
+        if tex[start:at].strip():  # code, then a comment: the code and its line break stay
+            out.append(tex[pos:at])
+            pos = end
+        else:  # only a comment: the whole line goes
+            out.append(tex[pos:start])
+            pos = end + 1
+        at = tex.find("%", pos)
+    out.append(tex[pos:])
+    return "".join(out)[:-1]
 
 
 def group(tex: str, start: int) -> tuple[str, int] | None:
