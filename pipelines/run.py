@@ -151,18 +151,24 @@ class RunConflict(ConfigError):
 
 
 def resume_key(spec: PipelineSpec) -> dict:
-    """What must match for finished tasks in a run folder to be reused: all but workers and the folder itself.
+    """What must match for finished tasks in a run folder to be reused: all but the folder itself and how the
+    tasks are run. Of the executor only `tasks` counts (it decides which documents each task writes): a run
+    started on the local pool resumes on Ray or Slurm, the shards being the same.
 
     As JSON reads it back (mapping keys are strings: `{5: 0.2}` in a spec is `{"5": 0.2}` in the file), so
     the same spec always matches its own record."""
     key = spec.to_yaml_dict()
     key.pop("output", None)
     key.pop("airflow", None)  # how Airflow schedules tasks, not what they write
-    key["executor"] = {k: v for k, v in key["executor"].items() if k != "workers"}
+    key["executor"] = executor_identity(key["executor"])
     for stage, item in zip(spec.stages, key["stages"]):
         for name in (*stage_class(stage.type).RESUME_EXEMPT, "airflow"):
             item[stage.type].pop(name, None)
     return json.loads(json.dumps(key, sort_keys=True, default=str))
+
+
+def executor_identity(executor: dict) -> dict:
+    return {"tasks": executor.get("tasks")}
 
 
 def claim_output(spec: PipelineSpec) -> None:
@@ -173,6 +179,8 @@ def claim_output(spec: PipelineSpec) -> None:
     if folder.isfile("logs/run_spec.json"):
         with folder.open("logs/run_spec.json") as f:
             previous = json.load(f)
+        if isinstance(previous.get("executor"), dict):  # a record from before only `tasks` counted
+            previous["executor"] = executor_identity(previous["executor"])
         if previous != key:
             changed = sorted(k for k in set(previous) | set(key) if previous.get(k) != key.get(k))
             raise RunConflict(f"{spec.output} holds a run of a different spec (changed: {', '.join(changed)}); "

@@ -75,6 +75,17 @@ def test_rerun_into_a_folder_of_another_spec_is_refused(curate, tmp_path):
     result = curate("run", SPEC, "--output", out, "--tasks", 2, check=False)
     assert result.returncode == 2 and "different spec (changed: executor)" in result.stderr
     assert "--output" in result.stderr
+    # of the executor only `tasks` decides what a task writes: a local run resumes on Ray or Slurm
+    from curate.pipelines.run import resume_key
+    from curate.pipelines.spec import load_spec
+
+    local = load_spec(SPEC, overrides={"executor.tasks": 3})
+    ray = load_spec(SPEC, overrides={"executor.type": "ray", "executor.tasks": 3, "executor.workers": 8})
+    assert resume_key(local) == resume_key(ray) != resume_key(load_spec(SPEC, overrides={"executor.tasks": 4}))
+    record = out / "logs" / "run_spec.json"  # a record written before: the whole executor, type and options
+    old = json.loads(record.read_text())
+    record.write_text(json.dumps({**old, "executor": {**old["executor"], "type": "local", "options": {"x": 1}}}))
+    assert json.loads(curate("run", SPEC, "--output", out, "--json").stdout)["status"] == "ok"
 
 
 def test_single_file_input_and_missing_input(curate, tmp_path):
