@@ -1,9 +1,11 @@
 """The model card written next to a quality model: what it learnt from and how well it agrees.
 
-`<model stem>.card.json` is read back by the `quality` stage (the grade scale and the default
-threshold of a graded model) and by people and scripts; `<model stem>.card.md` is the same for
-reading. Both say: the data (labels folder, documents, grade counts), the rubric, the annotators
-and their models, the training settings, and the held-out agreement with the annotator.
+`<model file>.card.json` (`edu.bin.card.json`) is read back by the `quality` stage (the grade scale
+and the default threshold of a graded model) and by people and scripts; `<model file>.card.md` is the
+same for reading. Named by the whole file name, so `edu.bin` and `edu.npz` have a card each; a card
+named by the stem alone (`edu.card.json`, written before) is still read. Both say: the data (labels
+folder, documents, grade counts), the rubric, the annotators and their models, the training settings,
+and the held-out agreement with the annotator.
 """
 import json
 from pathlib import Path
@@ -11,12 +13,14 @@ from pathlib import Path
 
 def card_path(model: str | Path) -> Path:
     model = Path(model)
-    return model.with_name(f"{model.stem}.card.json")
+    return model.with_name(f"{model.name}.card.json")
 
 
 def read_card(model: str | Path) -> dict | None:
     """The card beside a model, or None (a model from elsewhere, e.g. DCLM's, has none)."""
     path = card_path(model)
+    if not path.is_file():
+        path = Path(model).with_name(f"{Path(model).stem}.card.json")  # written before cards had the suffix
     if not path.is_file():
         return None
     try:

@@ -109,7 +109,7 @@ def train(
     """Train a quality model; print the held-out figures as JSON.
 
     With --labels (LLM grades from `curate quality annotate`): the held-out agreement with the annotator
-    (F1 at the cut, Spearman, confusion matrices), also written to the model card MODEL.card.json/.md.
+    (F1 at the cut, Spearman, confusion matrices), also written to the model card MODEL.bin.card.json/.md.
     With --positive/--negative: a DCLM-style classifier (balanced classes), held-out P/R/F1."""
     if (labels is None) == (positive is None and negative is None):
         raise ConfigError("give either --labels DIR, or --positive GLOB and --negative GLOB")
@@ -136,6 +136,7 @@ def train(
 
 def _train_on_labels(labels: str, out: Path, kind: str, target: str, cut, text_key: str, score_key: str,
                      holdout: float, seed: int, options: dict) -> dict:
+    from curate.filters.model_card import card_path
     from curate.filters.quality_embedding import embedding_available
     from curate.filters.quality_grade_training import train_on_labels
     from curate.filters.quality_labels import read_labels
@@ -154,5 +155,5 @@ def _train_on_labels(labels: str, out: Path, kind: str, target: str, cut, text_k
                                seed=seed, **options)
     except ValueError as e:
         raise ConfigError(str(e)) from e
-    console.print(f"model -> {out}; card -> {Path(out).with_name(Path(out).stem + '.card.md')}")
+    console.print(f"model -> {out}; card -> {card_path(out).with_suffix('.md')}")
     return card

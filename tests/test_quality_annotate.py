@@ -251,7 +251,7 @@ def test_training_on_grades_reports_agreement_and_writes_a_model_card(trained):
         assert sum(map(sum, m["confusion_at_cut"]["matrix"])) == m["n"] == card["split"]["heldout"]
     assert cards["binary"]["threshold"] == 0.5 and cards["ordinal"]["threshold"] == 0.6
     assert len(cards["ordinal"]["metrics"]["confusion"]["labels"]) == 6  # grades 0-5
-    card_md = (tmp / "binary.card.md").read_text()
+    card_md = (tmp / "binary.bin.card.md").read_text()  # named by the whole file: edu.bin and edu.npz differ
     assert "F1 at the cut" in card_md and "judge" in card_md
 
 
@@ -282,3 +282,16 @@ def test_quality_stage_scores_with_a_graded_model_and_the_report_shows_the_agree
     assert len(kept) >= 16 and min(r["quality_score"] for r in kept) >= max(r["quality_score"] for r in rejected)
     page = write_report(tmp_path / "ordinal").read_text()
     assert "Quality: annotator vs model" in page and "Spearman" in page
+
+
+def test_models_that_share_a_stem_keep_a_card_each(tmp_path):
+    """`edu.bin` and `edu.npz` once shared `edu.card.json`: the second training overwrote the card the quality
+    stage reads the first one's scale and threshold from. A card written before (named by the stem) still reads."""
+    from curate.filters.model_card import read_card, write_card
+
+    write_card(tmp_path / "edu.bin", {"kind": "fasttext", "threshold": 0.5})
+    write_card(tmp_path / "edu.npz", {"kind": "embedding", "threshold": 0.6})
+    assert read_card(tmp_path / "edu.bin")["kind"] == "fasttext"
+    assert read_card(tmp_path / "edu.npz")["kind"] == "embedding"
+    (tmp_path / "old.card.json").write_text(json.dumps({"kind": "fasttext", "threshold": 0.7}))
+    assert read_card(tmp_path / "old.bin")["threshold"] == 0.7
