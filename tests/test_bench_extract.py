@@ -51,3 +51,12 @@ See :func:`~json.dumps` and `the spec <https://json.org>`_, or :pep:`8`.
     text = doc_pages.rst_text(source)
     assert text.split() == ["json", "---", "JSON", "encoder", "See", "dumps", "and", "the", "spec,", "or", "PEP",
                             "8.", "dumps(obj)", "Serialize", "*obj*."]
+
+
+def test_cpu_time_of_a_small_piece_of_work_is_not_zero():
+    """`os.times` counts in 10 ms clock ticks: two pages of the fast mode measured 0 CPU-seconds and the bench
+    divided by it (the README walk hit it). This process's CPU time is read to the nanosecond."""
+    from curate.pipelines.benches.extract import timed
+
+    seconds = [timed(sum, range(20_000))[1] for _ in range(20)]
+    assert all(s > 0 for s in seconds) and max(seconds) < 0.5
