@@ -10,7 +10,7 @@ from curate.registry import Registry
 BENCHES = Registry("bench", "curate.benches", {
     name: f"curate.pipelines.benches.{name}"
     for name in ("fused", "extract", "filters", "ocr", "dedupe", "mix", "synth", "scale", "faults", "quality", "pii",
-                 "decontam", "sources", "growth")
+                 "decontam", "sources", "growth", "peer")
 })
 
 

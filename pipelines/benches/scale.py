@@ -14,6 +14,7 @@ opens its one pool before starting any thread; forkserver or spawn to compare).
 """
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -87,9 +88,8 @@ class TreeSampler(threading.Thread):
             time.sleep(self.interval)
 
 
-def run_once(spec: Path, pages: Path, workers: int, tasks: int, out: Path) -> dict:
-    cmd = [sys.executable, "-m", "curate", "run", str(spec), "--input", str(pages), "--output", str(out),
-           "--tasks", str(tasks), "--workers", str(workers), "--executor", "local", "--json"]
+def sampled(cmd: list[str]) -> tuple[subprocess.CompletedProcess, float, "TreeSampler"]:
+    """Run `cmd` to its end while its process tree is sampled: (the finished process, wall seconds, sampler)."""
     started = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     sampler = TreeSampler(proc.pid)
@@ -98,6 +98,28 @@ def run_once(spec: Path, pages: Path, workers: int, tasks: int, out: Path) -> di
     wall = time.perf_counter() - started
     sampler.done.set()
     sampler.join()
+    return subprocess.CompletedProcess(cmd, proc.returncode, stdout, stderr), wall, sampler
+
+
+def sampled_run(cmd: list[str]) -> dict:
+    """Wall seconds, CPU seconds of every process the command started, and peak RSS of its tree. CPU is
+    the larger of two lower bounds: the kernel's account of reaped children (which leaves out processes
+    that a forkserver, not this one's tree, reaps) and the sum of every process's last sample."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    proc, wall, sampler = sampled(cmd)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    reaped = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+    seen = sum(sampler.cpu.values())  # misses what a process spent after its last sample
+    return {"returncode": proc.returncode, "stdout": proc.stdout, "stderr": proc.stderr,
+            "wall_seconds": round(wall, 3), "cpu_seconds": round(max(reaped, seen), 2),
+            "peak_rss_mb_tree": round(sampler.tree_peak / 2**20, 1)}
+
+
+def run_once(spec: Path, pages: Path, workers: int, tasks: int, out: Path) -> dict:
+    cmd = [sys.executable, "-m", "curate", "run", str(spec), "--input", str(pages), "--output", str(out),
+           "--tasks", str(tasks), "--workers", str(workers), "--executor", "local", "--json"]
+    finished, wall, sampler = sampled(cmd)
+    proc, stdout, stderr = finished, finished.stdout, finished.stderr
     if proc.returncode != 0:
         raise RuntimeError(f"curate run exited {proc.returncode}: {stderr[-2000:]}")
     manifest = json.loads(stdout)
