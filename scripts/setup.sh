@@ -21,3 +21,10 @@ if ! python scripts/check_fasttext.py; then
   python -m pip install -q --force-reinstall --no-deps fasttext-numpy2==0.10.4
   python scripts/check_fasttext.py
 fi
+# llama.cpp is built with -march=native; where the CPU lists instructions the machine cannot run (AMX
+# on some VMs), rebuild it for a portable baseline (AVX2/FMA/F16C), not from pip's cached wheel
+if ! python scripts/check_llama.py; then
+  CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON" \
+    python -m pip install -q --no-cache-dir --force-reinstall --no-deps 'llama-cpp-python[server]==0.3.36'
+  python scripts/check_llama.py
+fi

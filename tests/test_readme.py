@@ -36,6 +36,7 @@ SMALL_BENCH = {
     "growth": "-o sizes=1000 -o signature_sizes=2000 -o compare_max=0 -o tasks=2",
     # the agreement half grades the 181 bench pages with the embedded model (about 20 minutes here): left out
     "quality": "-o agreement=false -o docs=2 -o rounds=1",
+    "peer": "-o copies=1 -o diverse=0 -o tasks=2",
 }
 NOT_HERE = {  # command prefix -> why it cannot run here, and the test that runs its code path
     "curate run SPEC --executor ray --address auto": "joins a running Ray cluster; tests/test_scale.py runs Ray",
