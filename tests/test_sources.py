@@ -161,3 +161,19 @@ def test_bench_sources_smallest_size():
     assert result["arxiv"]["papers"] == 2 and set(result["goals"]) >= {"f1_at_least_wikiextractor"}
     for part in ("wikipedia", "epub", "arxiv"):
         assert result[part]["ratio"] > 0
+
+
+def test_gunzip_reads_every_member_and_names_what_is_wrong():
+    import gzip
+
+    from curate.stages.sources import Unusable
+    from curate.stages.sources.arxiv import gunzip, inflate
+
+    assert inflate.__name__.endswith("isal_zlib")  # the `sources` extra's ISA-L inflate is the one in use
+    two = gzip.compress(b"first ") + gzip.compress(b"second") + b"\0" * 8  # members, then zero padding
+    assert gunzip(two, 100) == b"first second"
+    for data, reason in ((two[:-20], "truncated_file"), (gzip.compress(b" " * 1000), "too_large"),
+                         (b"\x1f\x8b not gzip at all", "unreadable_file")):
+        with pytest.raises(Unusable) as e:
+            gunzip(data, 100)
+        assert e.value.reason == reason

@@ -22,6 +22,11 @@ import zlib
 
 from datatrove.data import Document
 
+try:  # ISA-L's inflate: the same gzip streams a quarter faster than zlib, and most of a paper's time
+    from isal import isal_zlib as inflate
+except ImportError:  # pragma: no cover - isal comes with the `sources` extra
+    inflate = zlib
+
 from curate.stages.readers import looks_binary
 from curate.stages.sources import Unusable, latex
 from curate.stages.sources.whole_file import WholeFileReader
@@ -42,11 +47,11 @@ def paper_id(path: str) -> str:
 
 def gunzip(data: bytes, limit: int) -> bytes:
     """Gzip data inflated, at most `limit` bytes (a bomb is too_large); truncated_file when cut off.
-    zlib directly: GzipFile's Python-level reads cost three times the inflation itself."""
+    A decompressor object directly: GzipFile's Python-level reads cost three times the inflation itself."""
     out, size, rest = [], 0, data
     try:
         while rest:
-            member = zlib.decompressobj(wbits=31)
+            member = inflate.decompressobj(wbits=31)
             chunk = member.decompress(rest, limit + 1 - size)
             size += len(chunk)
             out.append(chunk)
@@ -55,7 +60,7 @@ def gunzip(data: bytes, limit: int) -> bytes:
             if not member.eof:
                 raise Unusable("truncated_file", "the gzip stream is cut off")
             rest = member.unused_data.lstrip(b"\0")  # gzip allows zero padding after the last member
-    except zlib.error as e:
+    except (zlib.error, inflate.error) as e:
         raise Unusable("unreadable_file", f"not valid gzip: {e}") from None
     return b"".join(out)
 
