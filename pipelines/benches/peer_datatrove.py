@@ -21,8 +21,6 @@ from pathlib import Path
 from datatrove.executor import LocalPipelineExecutor
 from datatrove.pipeline.readers.base import BaseDiskReader
 
-HTML_SUFFIXES = (".html.gz", ".htm.gz", ".html", ".htm")
-
 
 class HtmlFileReader(BaseDiskReader):
     """One document a page file (gzipped or not): datatrove has no reader for a folder of pages."""

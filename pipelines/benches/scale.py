@@ -118,11 +118,10 @@ def sampled_run(cmd: list[str]) -> dict:
 def run_once(spec: Path, pages: Path, workers: int, tasks: int, out: Path) -> dict:
     cmd = [sys.executable, "-m", "curate", "run", str(spec), "--input", str(pages), "--output", str(out),
            "--tasks", str(tasks), "--workers", str(workers), "--executor", "local", "--json"]
-    finished, wall, sampler = sampled(cmd)
-    proc, stdout, stderr = finished, finished.stdout, finished.stderr
+    proc, wall, sampler = sampled(cmd)
     if proc.returncode != 0:
-        raise RuntimeError(f"curate run exited {proc.returncode}: {stderr[-2000:]}")
-    manifest = json.loads(stdout)
+        raise RuntimeError(f"curate run exited {proc.returncode}: {proc.stderr[-2000:]}")
+    manifest = json.loads(proc.stdout)
     first = next(iter(manifest["stages"].values()))
     if workers == 1:  # the tasks run in the main process; its children (the sandbox) work for it
         worker_rss, worker_cpu = [sampler.tree_peak], [sum(sampler.cpu.values())]
