@@ -13,7 +13,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from curate.pipelines.report.gather import find_folders, shard_paths, stage_order
-from curate.stages.schema import TYPED_COLUMNS
+from curate.stages.schema import TEXT_OMITTED_KEY, TYPED_COLUMNS
 from curate.terminal import safe_text
 
 SNIPPET = 160
@@ -39,6 +39,16 @@ def row_values(row: dict) -> dict:
     return values
 
 
+def omitted_text(run: Path, later: list[tuple[str, str]], keeper: str) -> str:
+    """The text a duplicate was written without (`text_omitted`): its keeper's, from the kept shards of the
+    stage that rejected it or of a later one."""
+    for name, _ in later:
+        row = lookup(shard_paths(run / name), keeper)
+        if row is not None:
+            return row.get("text") or ""
+    return ""
+
+
 def children(run: Path, stages: list[tuple[str, str]], doc_id: str) -> dict:
     """Documents of this run whose metadata names doc_id as parent_id -> their last status."""
     needle = json.dumps(doc_id)
@@ -60,7 +70,7 @@ def explain_run(run: Path, root: Path, doc_id: str) -> dict | None:
     stages = stage_order(manifest)
     steps, previous, seen, fate, parent = [], {}, False, None, None
     passed = []  # stages fused into a later one (no kept shards of their own) that did not reject it
-    for name, stage_type in stages:
+    for index, (name, stage_type) in enumerate(stages):
         kept = lookup(shard_paths(run / name), doc_id)
         rejected = None if kept else lookup(shard_paths(run / name, rejected=True), doc_id)
         row = kept or rejected
@@ -82,7 +92,10 @@ def explain_run(run: Path, root: Path, doc_id: str) -> dict | None:
         recorded = {k: v for k, v in values.items() if previous.get(k) != v}
         step = {"stage": name, "type": stage_type, "status": "kept" if kept else "rejected", "recorded": recorded}
         if not seen:
-            step["text"] = (row.get("text") or "")[:SNIPPET]
+            text = row.get("text") or ""
+            if TEXT_OMITTED_KEY in values and values.get("duplicate_of") is not None:
+                text = omitted_text(run, stages[index:], values["duplicate_of"])
+            step["text"] = text[:SNIPPET]
             step["source"], step["url"] = row.get("source"), row.get("url")
             parent = values.get("parent_id")
         seen, previous = True, values

@@ -36,6 +36,7 @@ _COLUMN_KEYS = {"source", "url", *TYPED_COLUMNS}
 # metadata keys that mark a rejection while the document flows to the writer
 REJECT_KEY = "rejected"
 DETAIL_KEY = "rejected_detail"
+TEXT_OMITTED_KEY = "text_omitted"  # {chars, words} of a reject written without its text (see omit_text)
 REJECTED_BY_KEY = "_curate_rejected_by"  # which stage of a fused executor run rejected a document: never written
 
 
@@ -44,6 +45,15 @@ def reject(doc: Document, reason: str, detail: str | None = None) -> Document:
     doc.metadata[REJECT_KEY] = reason
     if detail is not None:
         doc.metadata[DETAIL_KEY] = str(detail)
+    return doc
+
+
+def omit_text(doc: Document) -> Document:
+    """Leave a rejected document's text out of its shard, keeping its length (`metadata.text_omitted`): for a
+    duplicate whose text is byte-identical to the row `metadata.duplicate_of` names."""
+    text = doc.text or ""
+    doc.metadata[TEXT_OMITTED_KEY] = {"chars": len(text), "words": len(text.split())}
+    doc.text = ""
     return doc
 
 

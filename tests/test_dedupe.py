@@ -134,6 +134,39 @@ def test_keeper_is_the_highest_quality_document(curate, tmp_path):
     assert {json.loads(r["metadata"])["cluster_size"] for r in rows} == {3}
 
 
+def test_byte_identical_duplicates_are_written_without_their_text(curate, tmp_path):
+    """An exact copy's text is the keeper's, so its rejected row leaves it out (its length stays in
+    `text_omitted`); a copy equal only once normalised keeps its own text; explain and the report show
+    the keeper's text for the first and the row's length for both."""
+    from curate.pipelines.report.gather import gather_run
+
+    corpus = Corpus(17, vocab_size=5000)
+    base, other = corpus.document(200), corpus.document(200)
+    texts = [base, other, base, base.upper()]
+    write_dump(tmp_path / "dump", ["first", "other", "copy", "shouted"], texts, parts=2)
+    run_dedupe(curate, tmp_path / "dump", tmp_path / "run", "--set", "stages=[{exact_dedupe: {}}]")
+    rows = {r["id"]: r for r in rejected_rows(tmp_path / "run", "exact_dedupe")}
+    assert sorted(rows) == ["copy", "shouted"]
+    copy, shouted = json.loads(rows["copy"]["metadata"]), json.loads(rows["shouted"]["metadata"])
+    assert rows["copy"]["text"] == "" and copy["duplicate_of"] == "first"
+    assert copy["text_omitted"] == {"chars": len(base), "words": len(base.split())}
+    assert rows["shouted"]["text"] == base.upper() and "text_omitted" not in shouted
+
+    story = json.loads(curate("explain", tmp_path / "run", "copy", "--json").stdout)
+    step = story["runs"][0]["stages"][0]
+    assert step["status"] == "rejected" and step["keeper"] == "first" and step["text"] == base[:len(step["text"])]
+    assert len(step["text"]) > 50
+    report = gather_run(tmp_path / "run", tmp_path / "run")
+    assert sorted(report.rejected.chars) == [len(base)] * 2
+    members = {m["id"]: m for c in report.rejected.clusters.values() for m in c["members"]}
+    assert members["copy"]["chars"] == len(base) and members["copy"]["text"] == "(the same text as first)"
+
+    run_dedupe(curate, tmp_path / "dump", tmp_path / "kept", "--set",
+               "stages=[{exact_dedupe: {keep_duplicate_text: true}}]")
+    assert {r["id"]: r["text"] for r in rejected_rows(tmp_path / "kept", "exact_dedupe")} == {
+        "copy": base, "shouted": base.upper()}
+
+
 # --- sharded clustering: every cluster_tasks gives the clusters one task gives ---------------------------------
 
 def test_sharded_components_are_the_one_process_components():
@@ -227,7 +260,7 @@ def test_any_cluster_tasks_gives_the_one_task_clusters(sharded):
     assert one == three and any(one.values())
     assert len(list((work / "dups").glob("*/part-*.parquet"))) > 2  # marks of one input task from several tasks
     truth = {i: sharded["groups"].get(i, i) for i in sharded["ids"] if not i.startswith("copy-of-")}
-    dups = {doc_id: keeper for marks in one.values() for doc_id, keeper, _ in marks.values() if keeper}
+    dups = {doc_id: keeper for marks in one.values() for doc_id, keeper, *_ in marks.values() if keeper}
     planted = {i: k for i, k in dups.items() if i in truth}
     assert all(truth[i] == truth[k] for i, k in planted.items())  # precision
     assert len(planted) == len(truth) - len(set(truth.values()))  # recall: one kept per planted group
@@ -256,7 +289,7 @@ def test_exact_groups_are_the_same_for_any_cluster_tasks(tmp_path, sharded):
             first.setdefault(normalize(text), doc_id)
     expected = {doc_id: first[normalize(text)] for ids, texts in inputs for doc_id, text in zip(ids, texts)
                 if first[normalize(text)] != doc_id}
-    assert {i: k for marks in found[3].values() for i, k, _ in marks.values() if k} == expected and expected
+    assert {i: k for marks in found[3].values() for i, k, *_ in marks.values() if k} == expected and expected
 
 
 def test_killed_clustering_pass_resumes_to_the_same_clusters(sharded, tmp_path, monkeypatch):

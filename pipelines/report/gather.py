@@ -24,6 +24,7 @@ from curate.pipelines.report.limits import run_limits
 from curate.pipelines.report.tokens import CHAR_BUDGET, TokenCounter, token_counter
 from curate.pipelines.spec import stage_folders
 from curate.stages import folders
+from curate.stages.schema import TEXT_OMITTED_KEY
 
 MAX_ROWS = 200_000
 SAMPLES = 3
@@ -122,10 +123,22 @@ def domain_of(url) -> str:
     return host.removeprefix("www.") if host else NO_URL
 
 
+def text_size(row: dict, meta: dict) -> tuple[int, int]:
+    """(characters, words) of a row's text, also of a duplicate written without it (`text_omitted`)."""
+    omitted = meta.get(TEXT_OMITTED_KEY)
+    if isinstance(omitted, dict) and _number(omitted.get("chars")) and _number(omitted.get("words")):
+        return int(omitted["chars"]), int(omitted["words"])
+    text = row.get("text") or ""
+    return len(text), len(text.split())
+
+
 def sample(row: dict, meta: dict) -> dict:
     text = row.get("text") or ""
+    chars = text_size(row, meta)[0]
+    if TEXT_OMITTED_KEY in meta:
+        text = f"(the same text as {meta.get('duplicate_of')})"
     return {"id": row.get("id"), "source": row.get("source"), "url": row.get("url"), "detail": row.get("detail"),
-            "reason": row.get("reason"), "chars": len(text), "text": text[:SNIPPET], "truncated": len(text) > SNIPPET,
+            "reason": row.get("reason"), "chars": chars, "text": text[:SNIPPET], "truncated": len(text) > SNIPPET,
             "keeper": meta.get("duplicate_of"), "prompt": meta.get("prompt"), "parent": meta.get("parent_id")}
 
 
@@ -170,12 +183,12 @@ def annotated_score(row: dict, meta: dict) -> tuple | None:
 def _collect(run: RunData, outcome: Outcome, batch, stage: str, rejected: bool, types: dict) -> None:
     for row in batch.to_pylist():
         outcome.rows += 1
-        text = row.get("text") or ""
-        outcome.chars.append(len(text))
-        outcome.words.append(len(text.split()))
+        meta = metadata_of(row)
+        chars, words = text_size(row, meta)
+        outcome.chars.append(chars)
+        outcome.words.append(words)
         if row.get("lang"):
             outcome.langs[row["lang"]] += 1
-        meta = metadata_of(row)
         _stage_values(run.values, row, meta, set(types.values()), types.get(stage) if rejected else None)
         reason = row.get("reason") if rejected else KEPT
         where = row.get("stage") or stage

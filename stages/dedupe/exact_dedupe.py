@@ -6,6 +6,12 @@ text, split by hash range into one file per group task -> `hashes/<range>/`; eac
 and keeps the first document in (task, row) order, so the choice depends neither on timing nor
 on how many group tasks there are (equal hashes always share a range); per task the marked rows
 are rejected with reason `exact_duplicate`.
+
+A duplicate whose text is byte-identical to its keeper's (a second hash, of the raw text, says so) is
+written to the rejected shards without its text: `duplicate_of` names the row that has it, and
+`metadata.text_omitted` keeps its length (chars, words) for reports. At web scale exact copies are
+the biggest reject, and their text would be a second copy of the kept text. `keep_duplicate_text: true`
+writes it anyway.
 """
 import hashlib
 
@@ -38,10 +44,18 @@ class ExactParams(StageParams):
     cluster_tasks: int | None = Field(
         None, ge=1, description="Tasks of the grouping pass, each owning a range of hash space (default: the "
         "spec's tasks, at most 64)")
+    keep_duplicate_text: bool = Field(
+        False, description="Write the text of a duplicate whose text is byte-identical to its keeper's into the "
+        "rejected shards too (by default it is left out: `duplicate_of` names the row that has it)")
 
 
 def text_hash(text: str) -> bytes:
     return hashlib.blake2b(b" ".join(words(text)), digest_size=16).digest()
+
+
+def raw_hash(text: str) -> bytes:
+    """Of the text as it is, to tell byte-identical copies from copies equal once normalised."""
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
 
 
 def _digests(column) -> np.ndarray:
@@ -58,14 +72,15 @@ class ExactHashes(PipelineStep):
         self.params, self.work = params, get_datafolder(work_folder)
 
     def run(self, data: DocumentsPipeline, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
-        rows, ids, hashes = [], [], []
+        rows, ids, hashes, raw = [], [], [], []
         for row, doc in enumerate(data or ()):
             if not is_rejected(doc):
                 rows.append(row)
                 ids.append(str(doc.id))
                 hashes.append(text_hash(doc.text or ""))
+                raw.append(raw_hash(doc.text or ""))
         table = pa.table({"row": pa.array(rows, pa.int64()), "id": pa.array(ids, pa.string()),
-                          "hash": pa.array(hashes, pa.binary(16))})
+                          "hash": pa.array(hashes, pa.binary(16)), "raw_hash": pa.array(raw, pa.binary(16))})
         shards = shard_count(self.params.cluster_tasks, world_size)
         shard = range_shard(_digests(table.column("hash"))[:, 0], shards)
         for s in range(shards):  # every range gets a file (maybe empty): the filter checks this task's first one
@@ -104,6 +119,8 @@ class ExactGroups(PipelineStep):
         keeper, size = np.empty(len(h), np.int64), np.empty(len(h), np.int64)
         keeper[order], size[order] = first, sizes
         ids = [i for t in tables for i in t.column("id").to_pylist()]
+        raw = [h for t in tables for h in (t.column("raw_hash").to_pylist() if "raw_hash" in t.column_names
+                                           else [None] * len(t))]  # None: hashes written before raw_hash
         start = 0
         for (task_rank, _), table in zip(files, tables):
             sel = np.arange(start, start + len(table))
@@ -113,7 +130,9 @@ class ExactGroups(PipelineStep):
                     "row": table.column("row").to_numpy()[sel - start], "id": [ids[i] for i in sel.tolist()],
                     "duplicate_of": pa.array([None if keeper[i] == i else ids[keeper[i]] for i in sel.tolist()],
                                              pa.string()),
-                    "cluster_size": size[sel].astype(np.int32)}))
+                    "cluster_size": size[sel].astype(np.int32),
+                    "same_text": pa.array([None if raw[i] is None else raw[i] == raw[keeper[i]] for i in sel.tolist()],
+                                          pa.bool_())}))
             start += len(table)
         self.stat_update("exact_duplicate", value=int(np.sum(keeper != np.arange(len(h)))))
 
@@ -133,6 +152,7 @@ class ExactDeduper(MultiPassStage):
         return [
             StagePass("hashes", [make_reader(), ExactHashes(self.params, work)]),
             StagePass("groups", [ExactGroups(self.params, work)], tasks=self.params.cluster_tasks),
-            StagePass("filter", [make_reader(), DuplicateFilter(work, "exact_duplicate", f"{HASHES}/00000/{{part}}"),
+            StagePass("filter", [make_reader(), DuplicateFilter(work, "exact_duplicate", f"{HASHES}/00000/{{part}}",
+                                                                 omit_same_text=not self.params.keep_duplicate_text),
                                  make_writer()]),
         ]

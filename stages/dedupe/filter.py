@@ -10,7 +10,7 @@ from datatrove.data import DocumentsPipeline
 from datatrove.io import get_datafolder
 from datatrove.pipeline.base import PipelineStep
 
-from curate.stages.schema import is_rejected, reject
+from curate.stages.schema import is_rejected, omit_text, reject
 from curate.stages.shards import part_name
 
 
@@ -18,19 +18,21 @@ class DuplicateFilter(PipelineStep):
     name = "duplicate filter"
     type = "🫂 - DEDUP"
 
-    def __init__(self, work_folder, reason: str, first_pass: str):
+    def __init__(self, work_folder, reason: str, first_pass: str, omit_same_text: bool = False):
         super().__init__()
         self.work = get_datafolder(work_folder)
-        self.reason, self.first_pass = reason, first_pass
+        self.reason, self.first_pass, self.omit_same_text = reason, first_pass, omit_same_text
 
     def _marks(self, rank: int) -> dict:
-        """{row: (id, keeper id or None, cluster size)} of one input task, from every clustering task."""
+        """{row: (id, keeper id or None, cluster size, same text as the keeper's or None)} of one input task,
+        from every clustering task."""
         marks = {}
         for path in sorted(self.work.glob(f"dups/*/{part_name(rank)}")):
             with self.work.open(path, "rb") as f:
                 table = pq.read_table(f).to_pydict()
-            marks.update({r: (i, d, s) for r, i, d, s in zip(table["row"], table["id"], table["duplicate_of"],
-                                                            table["cluster_size"])})
+            same = table.get("same_text") or [None] * len(table["row"])
+            marks.update({r: (i, d, s, t) for r, i, d, s, t in zip(table["row"], table["id"], table["duplicate_of"],
+                                                                  table["cluster_size"], same)})
         return marks
 
     def run(self, data: DocumentsPipeline, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
@@ -43,7 +45,7 @@ class DuplicateFilter(PipelineStep):
         for row, doc in enumerate(data or ()):
             mark = marks.get(row)
             if mark is not None and not is_rejected(doc):
-                doc_id, keeper, size = mark
+                doc_id, keeper, size, same_text = mark
                 if doc_id != str(doc.id):
                     raise RuntimeError(f"dedupe work files do not match the input (row {row}: {doc.id} != "
                                        f"{doc_id}); the input or the task count changed: delete "
@@ -53,4 +55,6 @@ class DuplicateFilter(PipelineStep):
                     doc.metadata["duplicate_of"] = keeper
                     reject(doc, self.reason, f"duplicate_of={keeper} cluster_size={size}")
                     self.stat_update(self.reason)
+                    if same_text and self.omit_same_text:
+                        omit_text(doc)
             yield doc

@@ -114,7 +114,7 @@ class MinHashFilter(DuplicateFilter):
         yield from super().run(data, rank, world_size)
         p = self.params
         if p.index and p.update_index:
-            dropped = {row for row, (_, keeper, _) in self._marks(rank).items() if keeper is not None}
+            dropped = {row for row, (_, keeper, *_) in self._marks(rank).items() if keeper is not None}
             MinHashIndex(p.index, index_params(p)).add(SignatureFiles(self.work).run_key(), rank,
                                                        self._kept(rank, dropped))
 

@@ -5,7 +5,8 @@
 - `<kind>/<shard>/part-<rank>.parquet`: what a task hands the task that owns `shard` of the next
   pass (band keys, exact hashes, union-find homes), split by hash range (`hash_ranges`).
 - `dups/<shard>/part-<rank>.parquet`: rows of input task `rank` that are in a cluster: duplicate_of
-  (null for the keeper) and cluster_size, written by the clustering task that owns `shard`.
+  (null for the keeper), cluster_size and same_text (exact dedupe: the text is byte-identical to the
+  keeper's; null where unknown), written by the clustering task that owns `shard`.
 Every file is written under a temporary name and renamed, so a killed task leaves no half file
 under a final name, and a rerun of the same task writes the same files.
 """
@@ -17,7 +18,8 @@ from curate.stages import folders
 from curate.stages.shards import part_name
 
 DUPS_SCHEMA = pa.schema([pa.field("row", pa.int64()), pa.field("id", pa.string()),
-                         pa.field("duplicate_of", pa.string()), pa.field("cluster_size", pa.int32())])
+                         pa.field("duplicate_of", pa.string()), pa.field("cluster_size", pa.int32()),
+                         pa.field("same_text", pa.bool_())])
 
 
 def tmp_name(path: str) -> str:
@@ -65,6 +67,8 @@ def read_table(folder, path: str, columns=None) -> pa.Table:
 
 
 def write_dups(folder, shard: int, rank: int, table: pa.Table) -> None:
+    if "same_text" not in table.column_names:
+        table = table.append_column("same_text", pa.nulls(len(table), pa.bool_()))
     write_table(folder, shard_path("dups", shard, rank), table.cast(DUPS_SCHEMA))
 
 
