@@ -351,3 +351,22 @@ def test_growth_bench_at_its_smallest_size(tmp_path):
     assert clustering["clustered_documents"] > clustering["near_duplicates"] > 0
     assert clustering["tasks_2"]["peak_rss_mb"] > 50 and set(clustering["tasks_2"]["passes"]) == {
         "buckets", "links", "clusters"}
+
+
+def test_growth_bench_runs_the_web_pipeline_on_edited_real_pages(tmp_path):
+    import gzip
+    import re
+
+    from curate.pipelines.benches import growth
+
+    _, html, _ = growth.web_input(183, tmp_path / "input")
+    files = sorted(html.rglob("*.html.gz"))
+    first, copy = (gzip.decompress(files[i].read_bytes()).decode() for i in (0, 181))
+    words = lambda page: sorted(re.split(r"[\s<>]+", page))  # noqa: E731
+    assert len(files) == 183 and copy != first and words(copy) == words(first)
+
+    out = growth.run(pipelines="web", sizes="200", signature_sizes="", tasks=2, workers=2, work=str(tmp_path))
+    run = out["pipelines"]["web"]["sizes"]["200"]
+    assert run["docs_in"] == 200 and run["docs_out"] == 200 - sum(run["rejected"].values()) > 50
+    assert run["disk_mb_by_stage"]["pii"]["kept"] > 0 and run["disk_mb_by_stage"]["language"]["rejected"] > 0
+    assert "clustering" not in out

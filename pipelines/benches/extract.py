@@ -36,6 +36,7 @@ from curate.pipelines.layout import StageRun
 from curate.pipelines.run import run_stage
 from curate.pipelines.spec import load_spec
 from curate.stages.extract import HtmlExtractor, htmldate_date
+from curate.stages.extractors import trafilatura_rules
 from curate.stages.extractors.modes import MODES
 from curate.stages.extractors.page_metadata import page_metadata
 from curate.stages.extractors.trafilatura_text import trafilatura_text
@@ -62,8 +63,10 @@ def trafilatura_options(params) -> dict:
 
 
 def raw_extract(pages: dict[str, str], params, with_metadata: bool = True) -> dict[str, str]:
-    return {key: trafilatura.extract(html, output_format="txt", with_metadata=with_metadata,
-                                     **trafilatura_options(params)) or "" for key, html in pages.items()}
+    """The raw library: `trafilatura.extract` with its own XPath rules (not `trafilatura_rules`)."""
+    with trafilatura_rules.original():
+        return {key: trafilatura.extract(html, output_format="txt", with_metadata=with_metadata,
+                                         **trafilatura_options(params)) or "" for key, html in pages.items()}
 
 
 def stage_extract(pages_dir: Path, out: str) -> None:

@@ -1,5 +1,11 @@
-"""The balanced extractor: trafilatura's main-text extraction, its own metadata search left out."""
+"""The balanced extractor: trafilatura's main-text extraction, its own metadata search left out.
+
+Importing it puts `trafilatura_rules` (the same discard rules, a quarter of their time) into trafilatura."""
 import trafilatura
+
+from curate.stages.extractors import trafilatura_rules
+
+trafilatura_rules.install()
 
 
 def trafilatura_text(page, url=None, favor_precision=True, favor_recall=False, include_comments=False,
