@@ -229,6 +229,9 @@ def exponent(points: list[tuple[int, float]], smallest: int = 10_000) -> dict:
 
 
 def _sizes(value) -> list[int]:
+    """`1000,10000` (or one number, or a list) -> sizes; empty or None (`-o signature_sizes=`) -> none."""
+    if value is None:
+        return []
     if isinstance(value, str):
         value = [v for v in value.split(",") if v.strip()]
     elif isinstance(value, int):

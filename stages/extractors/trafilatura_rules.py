@@ -57,44 +57,38 @@ def first_of(attrs: dict, a: str, b: str) -> str:
             return attrs[key]
 
 
+def walk(tags: tuple[str, ...] | None, matches):
+    """A rule: the descendants with those tags (None: every element), in document order, whose
+    attributes (a dict, in their order on the element) `matches` accepts."""
+    def rule(tree) -> list:
+        found = []
+        for el in tree.iterdescendants(tags) if tags else tree.iterdescendants(etree.Element):
+            attrs = dict(el.items())
+            if attrs and matches(attrs):
+                found.append(el)
+        return found
+    return rule
+
+
 def overall_boilerplate(literals: list[str]):
     """Navigation, sharing, cookie, ad, footer... blocks (`OVERALL_DISCARD_XPATH[0]`)."""
     upper, lower, nav, component, cookie, ids, classes = literals
     cookie, ids, classes = re.compile(cookie), re.compile(ids), re.compile(classes)
-
-    def rule(tree) -> list:
-        found = []
-        for el in tree.iterdescendants(BLOCKS):
-            attrs = dict(el.items())
-            if not attrs:
-                continue
-            if ("data-lp-replacement-content" in attrs or nav in attrs.get("role", "").replace(upper, lower)
-                    or component in attrs.get("data-component", "") or cookie.search(first_of(attrs, "id", "class"))
-                    or ids.search(attrs.get("id", "")) or classes.search(attrs.get("class", ""))):
-                found.append(el)
-        return found
-    return rule
+    return walk(BLOCKS, lambda attrs: (
+        "data-lp-replacement-content" in attrs or nav in attrs.get("role", "").replace(upper, lower)
+        or component in attrs.get("data-component", "") or cookie.search(first_of(attrs, "id", "class"))
+        or ids.search(attrs.get("id", "")) or classes.search(attrs.get("class", ""))))
 
 
 def overall_hidden(literals: list[str]):
     """Comment titles, replies, hidden and aria-hidden elements (`OVERALL_DISCARD_XPATH[1]`)."""
     title, reply, hidden, style_a, style_b, ids, classes, aria = literals
     hidden, ids, classes = re.compile(hidden), re.compile(ids), re.compile(classes)
-
-    def rule(tree) -> list:
-        found = []
-        for el in tree.iterdescendants(etree.Element):
-            attrs = dict(el.items())
-            if not attrs:
-                continue
-            style = attrs.get("style", "")
-            if (attrs.get("class") == title or first_of(attrs, "id", "class").startswith(reply)
-                    or hidden.search(first_of(attrs, "id", "style")) or style_a in style or style_b in style
-                    or ids.search(attrs.get("id", "")) or classes.search(attrs.get("class", ""))
-                    or attrs.get("aria-hidden") == aria):
-                found.append(el)
-        return found
-    return rule
+    return walk(None, lambda attrs: (
+        attrs.get("class") == title or first_of(attrs, "id", "class").startswith(reply)
+        or hidden.search(first_of(attrs, "id", "style")) or style_a in attrs.get("style", "")
+        or style_b in attrs.get("style", "") or ids.search(attrs.get("id", ""))
+        or classes.search(attrs.get("class", "")) or attrs.get("aria-hidden") == aria))
 
 
 def precision_bottom_links(literals: list[str]):
@@ -102,18 +96,9 @@ def precision_bottom_links(literals: list[str]):
     (`PRECISION_DISCARD_XPATH[1]`)."""
     bottom, link, border = literals
     bottom, link = re.compile(bottom), re.compile(link)
-
-    def rule(tree) -> list:
-        found = []
-        for el in tree.iterdescendants(BLOCKS):
-            attrs = dict(el.items())
-            if not attrs:
-                continue
-            key = first_of(attrs, "id", "class")
-            if bottom.search(key) or link.search(key) or border in attrs.get("style", ""):
-                found.append(el)
-        return found
-    return rule
+    return walk(BLOCKS, lambda attrs: (
+        bottom.search(first_of(attrs, "id", "class")) or link.search(first_of(attrs, "id", "class"))
+        or border in attrs.get("style", "")))
 
 
 RULES = {("OVERALL_DISCARD_XPATH", 0): overall_boilerplate, ("OVERALL_DISCARD_XPATH", 1): overall_hidden,
