@@ -353,7 +353,7 @@ def test_growth_bench_at_its_smallest_size(tmp_path):
         "buckets", "links", "clusters"}
 
 
-def test_growth_bench_runs_the_web_pipeline_on_edited_real_pages(tmp_path):
+def test_growth_bench_runs_the_web_pipeline_on_edited_real_pages_and_a_mix_build(tmp_path):
     import gzip
     import re
 
@@ -366,7 +366,10 @@ def test_growth_bench_runs_the_web_pipeline_on_edited_real_pages(tmp_path):
     assert len(files) == 183 and copy != first and words(copy) == words(first)
 
     # `-o signature_sizes=` on the command line arrives as None: no clustering runs
-    out = growth.run(pipelines="web", sizes="200", signature_sizes=None, tasks=2, workers=2, work=str(tmp_path))
+    out = growth.run(pipelines="web,mix", sizes="200", signature_sizes=None, tasks=2, workers=2, work=str(tmp_path))
+    mix = out["pipelines"]["mix"]["sizes"]["200"]
+    assert mix["docs_in"] == 200 and mix["cpu_seconds"] > 0
+    assert abs(mix["tokens_realized"] - mix["tokens_requested"]) < 0.01 * mix["tokens_requested"]
     run = out["pipelines"]["web"]["sizes"]["200"]
     assert run["docs_in"] == 200 and run["docs_out"] == 200 - sum(run["rejected"].values()) > 50
     assert run["disk_mb_by_stage"]["pii"]["kept"] > 0 and run["disk_mb_by_stage"]["language"]["rejected"] > 0

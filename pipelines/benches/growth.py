@@ -14,8 +14,9 @@ when fewer than two are that big): 1.0 is linear; the goal for time is <= 1.05.
 find the same clusters. Goal: peak RSS under 4 GB at 10M signatures with 2 tasks.
 
 Pipelines (`GROWTH_PIPELINES`: a function (size, folder) -> (spec path, input folder, `--set` overrides)):
-`dedupe` (dedupe.yaml on synthetic text with planted copies) and `web` (web.yaml on the bench pages,
-then copies of them with word-level edits, `web_input`).
+`dedupe` (dedupe.yaml on synthetic text with planted copies), `web` (web.yaml on the bench pages,
+then copies of them with word-level edits, `web_input`) and `mix` (`curate mix build` of that synthetic
+text, `mix_input`).
 """
 import gzip
 import json
@@ -102,7 +103,20 @@ def web_input(size: int, folder: Path, files: int = 4, cluster_tasks: int = 2) -
     return spec, html, sets
 
 
-GROWTH_PIPELINES = {"dedupe": dedupe_input, "web": web_input}
+def mix_input(size: int, folder: Path, files: int = 4, cluster_tasks: int = 2) -> tuple[Path, Path, dict]:
+    """A pretraining mix (gemma3-270m tokenizer, seq_len 2048, Megatron files) of every token of `size`
+    synthetic documents (the dedupe input's text) in `files` Parquet shards, one leaf."""
+    _, dump, _ = dedupe_input(size, folder, files=files)
+    recipe = folder / "mix.yaml"
+    recipe.write_text(json.dumps({  # JSON is YAML
+        "name": "growth", "phase": "pretrain", "tokenizer": "gemma3-270m", "seq_len": 2048, "seed": 1,
+        "total_tokens": size * 150, "formats": ["megatron"],
+        "sources": [{"name": "text", "weight": 1.0, "glob": str(dump / "*.parquet"), "max_epochs": 1}]}))
+    return recipe, dump, {}
+
+
+GROWTH_PIPELINES = {"dedupe": dedupe_input, "web": web_input, "mix": mix_input}
+RECIPES = {"mix"}  # inputs whose spec is a mix recipe, run by `curate mix build`
 
 
 def folder_mb(path: Path) -> float:
@@ -174,12 +188,8 @@ class DiskSampler(threading.Thread):
             self.sample()
 
 
-def measure_run(spec: Path, input_path: Path, out: Path, sets: dict, tasks: int, workers: int) -> dict:
-    """One `curate run`, measured (see the module docstring)."""
-    cmd = [sys.executable, "-m", "curate", "run", str(spec), "--input", str(input_path), "--output", str(out),
-           "--tasks", str(tasks), "--workers", str(workers), "--executor", "local", "--json"]
-    for key, value in sets.items():
-        cmd += ["--set", f"{key}={value}"]
+def measure_command(cmd: list[str], out: Path, input_path: Path, workers: int) -> tuple[dict, dict]:
+    """Run one curate command that prints JSON, measured (see the module docstring): (figures, its JSON)."""
     log = out.parent / f"{out.name}.stdout"
     started = time.perf_counter()
     with open(log, "w") as stdout, open(out.parent / f"{out.name}.stderr", "w") as stderr:
@@ -197,22 +207,43 @@ def measure_run(spec: Path, input_path: Path, out: Path, sets: dict, tasks: int,
     disk.sample()
     if proc.returncode != 0:
         errors = (out.parent / f"{out.name}.stderr").read_text()[-3000:]
-        raise RuntimeError(f"curate run exited {proc.returncode}: {errors}")
-    manifest = json.loads(log.read_text())
-    stages = manifest["stages"]
+        raise RuntimeError(f"{' '.join(cmd[2:4])} exited {proc.returncode}: {errors}")
     others = sorted((mb for pid, mb in sampler.peak.items() if pid != proc.pid), reverse=True)
-    disk_mb = {name: {kind: round(disk.peak.get((name, kind), 0.0), 3) for kind in ("kept", "rejected", "work")}
+    return {"seconds": round(wall, 2), "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 2),
+            "peak_rss_mb_max_process": round(max(sampler.peak.values(), default=0.0), 1),
+            "peak_rss_mb_main": round(sampler.peak.get(proc.pid, 0.0), 1),
+            "peak_rss_mb_workers": [round(mb, 1) for mb in others[:workers]], "disk_peaks": disk.peak,
+            "disk_mb_input": round(folder_mb(input_path), 3), "disk_mb_final": round(folder_mb(out), 3)}, \
+        json.loads(log.read_text())
+
+
+def measure_run(spec: Path, input_path: Path, out: Path, sets: dict, tasks: int, workers: int) -> dict:
+    """One `curate run`, measured, with the manifest's counts, stage seconds and disk per stage."""
+    cmd = [sys.executable, "-m", "curate", "run", str(spec), "--input", str(input_path), "--output", str(out),
+           "--tasks", str(tasks), "--workers", str(workers), "--executor", "local", "--json"]
+    for key, value in sets.items():
+        cmd += ["--set", f"{key}={value}"]
+    figures, manifest = measure_command(cmd, out, input_path, workers)
+    peaks = figures.pop("disk_peaks")
+    stages = manifest["stages"]
+    disk_mb = {name: {kind: round(peaks.get((name, kind), 0.0), 3) for kind in ("kept", "rejected", "work")}
                for name in stages}
     return {"docs_in": next(iter(stages.values()))["in"], "docs_out": list(stages.values())[-1]["out"],
             "rejected": {name: s["rejected"] for name, s in stages.items()},
-            "seconds": round(wall, 2), "stage_seconds": round(manifest["seconds"], 2),
+            "stage_seconds": round(manifest["seconds"], 2),
             "seconds_by_stage": {name: s.get("seconds") for name, s in stages.items()},
-            "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 2),
-            "peak_rss_mb_max_process": round(max(sampler.peak.values(), default=0.0), 1),
-            "peak_rss_mb_main": round(sampler.peak.get(proc.pid, 0.0), 1),
-            "peak_rss_mb_workers": [round(mb, 1) for mb in others[:workers]],
-            "disk_mb_by_stage": disk_mb, "disk_mb_input": round(folder_mb(input_path), 3),
-            "disk_mb_final": round(folder_mb(out), 3)}
+            "disk_mb_by_stage": disk_mb, **figures}
+
+
+def measure_mix(recipe: Path, input_path: Path, out: Path, workers: int) -> dict:
+    """One `curate mix build`, measured, with the documents and tokens it read and wrote."""
+    cmd = [sys.executable, "-m", "curate", "mix", "build", str(recipe), "--output", str(out), "--json"]
+    figures, manifest = measure_command(cmd, out, input_path, workers)
+    figures.pop("disk_peaks")
+    total = manifest["total_tokens"]
+    return {"docs_in": sum(int(leaf.get("documents", 0) or 0) for leaf in manifest["leaves"].values()),
+            "tokens_requested": total["requested"], "tokens_realized": total["realized"],
+            "stage_seconds": manifest["seconds"], **figures}
 
 
 def exponent(points: list[tuple[int, float]], smallest: int = 10_000) -> dict:
@@ -246,8 +277,9 @@ def pipeline_growth(name: str, sizes: list[int], folder: Path, tasks: int, worke
         work = folder / f"{name}-{size}"
         step(f"{name}: writing the input at {size:,} documents")
         spec, input_path, sets = make_input(size, work, files=tasks, cluster_tasks=cluster_tasks)
-        step(f"{name}: curate run at {size:,} documents ({tasks} tasks, {workers} workers)")
-        runs[size] = measure_run(spec, input_path, work / "run", sets, tasks, workers)
+        step(f"{name}: {'mix build' if name in RECIPES else 'curate run'} at {size:,} documents")
+        runs[size] = measure_mix(spec, input_path, work / "mix", workers) if name in RECIPES else \
+            measure_run(spec, input_path, work / "run", sets, tasks, workers)
         step(f"{name}: {size:,} documents took {runs[size]['seconds']} s, {runs[size]['cpu_seconds']} CPU-s")
     fits = {key: exponent([(n, r[key]) for n, r in runs.items()])
             for key in ("seconds", "stage_seconds", "cpu_seconds", "peak_rss_mb_max_process")}
