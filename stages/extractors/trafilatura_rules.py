@@ -15,9 +15,9 @@ What the XPath means, reproduced:
   attribute's value ("" when absent; `@a='s'` is false when absent).
 
 The rules replace trafilatura's only where the installed trafilatura's expression has the structure
-these functions implement (`SKELETONS`: the XPath with its string literals blanked); its literals
+these functions implement (`RULES`: the XPath with its string literals blanked); its literals
 (class names, patterns) are read from the expression itself. Any other trafilatura keeps its XPath.
-`tests/test_extract_modes.py` checks element-for-element equality on real pages and fuzzed trees.
+`tests/test_trafilatura_rules.py` checks element-for-element equality on real pages and fuzzed trees.
 """
 import re
 from contextlib import contextmanager
@@ -26,20 +26,6 @@ from lxml import etree
 
 BLOCKS = ("div", "item", "list", "p", "section", "span")
 _LITERAL = re.compile(r"'([^']*)'")
-
-SKELETONS = {
-    ("OVERALL_DISCARD_XPATH", 0):
-        ".//*[self::div or self::item or self::list or self::p or self::section or self::span][ "
-        "@data-lp-replacement-content or contains(translate(@role, '', ''), '') or "
-        "contains(@data-component, '') or re:test(@id|@class, '') or re:test(@id, '') or re:test(@class, '')]",
-    ("OVERALL_DISCARD_XPATH", 1):
-        ".//*[@class='' or starts-with(@id|@class, '') or re:test(@id|@style, '') or contains(@style, '') or "
-        "contains(@style, '') or re:test(@id, '') or re:test(@class, '') or @aria-hidden='']",
-    ("PRECISION_DISCARD_XPATH", 1):
-        ".//*[self::div or self::item or self::list or self::p or self::section or self::span][ "
-        "re:test(@id|@class, '') or re:test(@id|@class, '') or contains(@style, '')]",
-}
-
 
 def skeleton(path: str) -> str:
     """An XPath's structure: its string literals blanked, its whitespace collapsed."""
@@ -96,13 +82,29 @@ def precision_bottom_links(literals: list[str]):
     (`PRECISION_DISCARD_XPATH[1]`)."""
     bottom, link, border = literals
     bottom, link = re.compile(bottom), re.compile(link)
-    return walk(BLOCKS, lambda attrs: (
-        bottom.search(first_of(attrs, "id", "class")) or link.search(first_of(attrs, "id", "class"))
-        or border in attrs.get("style", "")))
+
+    def matches(attrs: dict) -> bool:
+        key = first_of(attrs, "id", "class")
+        return bool(bottom.search(key) or link.search(key) or border in attrs.get("style", ""))
+    return walk(BLOCKS, matches)
 
 
-RULES = {("OVERALL_DISCARD_XPATH", 0): overall_boilerplate, ("OVERALL_DISCARD_XPATH", 1): overall_hidden,
-         ("PRECISION_DISCARD_XPATH", 1): precision_bottom_links}
+# (trafilatura's list, index) -> (the structure of the XPath a rule implements, the rule's maker)
+RULES = {
+    ("OVERALL_DISCARD_XPATH", 0): (
+        ".//*[self::div or self::item or self::list or self::p or self::section or self::span][ "
+        "@data-lp-replacement-content or contains(translate(@role, '', ''), '') or "
+        "contains(@data-component, '') or re:test(@id|@class, '') or re:test(@id, '') or re:test(@class, '')]",
+        overall_boilerplate),
+    ("OVERALL_DISCARD_XPATH", 1): (
+        ".//*[@class='' or starts-with(@id|@class, '') or re:test(@id|@style, '') or contains(@style, '') or "
+        "contains(@style, '') or re:test(@id, '') or re:test(@class, '') or @aria-hidden='']",
+        overall_hidden),
+    ("PRECISION_DISCARD_XPATH", 1): (
+        ".//*[self::div or self::item or self::list or self::p or self::section or self::span][ "
+        "re:test(@id|@class, '') or re:test(@id|@class, '') or contains(@style, '')]",
+        precision_bottom_links),
+}
 
 
 def install() -> list[str]:
@@ -111,13 +113,13 @@ def install() -> list[str]:
     from trafilatura import xpaths
 
     replaced = []
-    for (name, index), make in RULES.items():
+    for (name, index), (structure, make) in RULES.items():
         expressions = getattr(xpaths, name, None)
         if not isinstance(expressions, list) or len(expressions) <= index:
             continue
         current = expressions[index]
         path = getattr(current, "path", None)
-        if isinstance(current, etree.XPath) and skeleton(path) == SKELETONS[(name, index)]:
+        if isinstance(current, etree.XPath) and skeleton(path) == structure:
             rule = make(_LITERAL.findall(path))
             rule.path, rule.xpath = path, current  # what it stands for (tests compare the two)
             expressions[index] = rule
