@@ -4,7 +4,7 @@ Commands raise `CurateError`s (`curate.errors`); `main` prints them once, markup
 exits with the error's code."""
 import json
 import sys
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext, redirect_stdout
 from pathlib import Path
 
 import typer
@@ -150,8 +150,11 @@ def run(
     except ConfigError as e:
         fail(f"{spec}: {e}", 2)
     try:
-        # the pool first: its workers fork from this process before the progress bars start a thread
-        with local_pool(checked), stage_progress(checked) as (on_stage, on_progress):
+        # the pool first: its workers fork from this process before the progress bars start a thread;
+        # with --json, whatever a library prints meanwhile (Ray's driver prints its workers' errors to
+        # stdout) goes to stderr, so stdout stays the manifest alone
+        with (redirect_stdout(sys.stderr) if as_json else nullcontext()), local_pool(checked), \
+                stage_progress(checked) as (on_stage, on_progress):
             manifest = launch(checked, on_stage=on_stage, on_progress=on_progress)
     except RunFailed as e:
         fail(f"run finished but its counts do not add up: {e}", 1)

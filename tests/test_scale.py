@@ -119,6 +119,37 @@ def test_web_pipeline_on_a_two_node_ray_cluster_writes_what_local_writes(curate,
     assert shard_hashes(tmp_path / "ray") == shard_hashes(tmp_path / "local") != {}
     assert len(seen["nodes"]) == 2  # both nodes ran tasks
     assert len(seen["jobs"]) == 1 and seen["task_jobs"] == seen["jobs"]  # the run was one Ray job
+    pids = task_pids(tmp_path / "ray")
+    assert len(pids) >= 6 and all(pids.values())  # every stage and pass logged its tasks' pids
+    assert len(set().union(*pids.values())) == 2  # ... all on the two actors, not a fresh one per task
+
+
+def test_a_killed_ray_actor_is_replaced_and_its_task_runs_again(curate, tmp_path):
+    """SIGKILL the actor running a task (as the OOM killer would): the run replaces it, sends the task
+    again, and finishes with every page, the same shards as an undisturbed local run."""
+    pytest.importorskip("ray")
+    pages = copy_pages(tmp_path / "pages", 80)
+    ray_tmp = tempfile.mkdtemp(prefix="ray", dir="/tmp")
+    spec = write_spec(tmp_path / "spec.yaml", pages, tmp_path / "ray",
+                      {"type": "ray", "tasks": 2, "workers": 2, "options": {"num_cpus": 2, "temp_dir": ray_tmp}})
+    proc = subprocess.Popen([sys.executable, "-m", "curate", "run", str(spec), "--json"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env={**os.environ, "RAY_AUTH_MODE": "disabled"})
+    try:
+        log = Path(ray_tmp) / "ray_logs/logs/task_00000.log"  # a running Ray task's log (copied when it ends)
+        deadline = time.monotonic() + 180
+        while not (log.is_file() and " | pid " in log.read_text()) and time.monotonic() < deadline:
+            time.sleep(0.005)
+        actor = int(re.search(r" \| pid (\d+) \| ", log.read_text()).group(1))
+        os.kill(actor, signal.SIGKILL)
+        stdout, stderr = proc.communicate(timeout=300)
+    finally:
+        proc.kill()
+        shutil.rmtree(ray_tmp, ignore_errors=True)
+    assert proc.returncode == 0, stderr[-3000:]
+    assert json.loads(stdout)["stages"]["extract"]["in"] == 80
+    assert actor not in set().union(*task_pids(tmp_path / "ray").values())  # task 0 ran again, elsewhere
+    curate("run", spec, "--executor", "local", "--output", tmp_path / "local")
+    assert shard_hashes(tmp_path / "ray") == shard_hashes(tmp_path / "local") != {}
 
 
 def task_pids(run: Path) -> dict[str, set[int]]:

@@ -3,8 +3,9 @@
 - Logging: datatrove logs every task to stderr at INFO. On a terminal that drowns our progress
   bars, so the console only gets warnings and errors (`CURATE_LOG_LEVEL` changes that); the full
   logs still go to `<run>/logs/<stage>/logs/task_*.log`, with the worker's pid on each line. The
-  patch replaces `add_task_logger` and `setup_default_logger` and is applied when this module is
-  imported (the executors package imports it), so pool workers get it too.
+  patch replaces `add_task_logger` (where the base and the Ray executor bound it) and
+  `setup_default_logger` and is applied when this module is imported (the executors package imports
+  it), so pool workers and Ray actors get it too.
 - Running one task: `run_rank` calls the executor's `_run_for_rank`, and `mark_launched` sets
   `_launched`, which datatrove checks before saving an executor's JSON.
 """
@@ -12,6 +13,7 @@ import os
 import sys
 
 import datatrove.executor.base as _executor_base
+import datatrove.executor.ray as _executor_ray  # imports ray only when a run starts
 import datatrove.utils.logging as _dt_logging
 from datatrove.utils.logging import logger
 
@@ -35,7 +37,7 @@ def _task_logger(logging_dir, rank: int, local_rank: int = 0, node_rank: int = -
     return logfile
 
 
-_executor_base.add_task_logger = _task_logger
+_executor_base.add_task_logger = _executor_ray.add_task_logger = _task_logger
 _dt_logging.setup_default_logger = _console_logger
 _console_logger()
 
