@@ -373,4 +373,9 @@ def test_growth_bench_runs_the_web_pipeline_on_edited_real_pages_and_a_mix_build
     run = out["pipelines"]["web"]["sizes"]["200"]
     assert run["docs_in"] == 200 and run["docs_out"] == 200 - sum(run["rejected"].values()) > 50
     assert run["disk_mb_by_stage"]["pii"]["kept"] > 0 and run["disk_mb_by_stage"]["language"]["rejected"] > 0
+    # RSS booked to each executor run: the fused streaming one (under its last stage, pii) and the dedupe ones
+    by_stage = run["peak_rss_mb_by_stage"]
+    assert {"pii", "exact_dedupe", "minhash_dedupe"} <= set(by_stage)
+    assert all(50 < s["max_process"] <= s["all_processes"] for s in by_stage.values())
+    assert run["peak_rss_mb_streaming"] == by_stage["pii"]["max_process"] <= run["peak_rss_mb_max_process"]
     assert "clustering" not in out

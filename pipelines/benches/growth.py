@@ -165,6 +165,49 @@ class HighWaterSampler(threading.Thread):
             time.sleep(self.interval)
 
 
+def rss_mb(pid: int) -> float:
+    """A live process's resident set now, in MB; 0 when it is gone."""
+    try:
+        return psutil.Process(pid).memory_info().rss / 1e6
+    except psutil.Error:
+        return 0.0
+
+
+class StageRssSampler(threading.Thread):
+    """The largest resident set of one process, and of the whole process tree, while each stage's executor
+    runs (a fused run of streaming stages is one, logged under its last stage). Pool workers serve every
+    stage, so their high-water marks mix stages; this samples RSS now and books it to the stage whose
+    `logs/<stage>/` folder changed last (created when the stage starts)."""
+
+    def __init__(self, pid: int, out: Path, interval: float = 0.2):
+        super().__init__(daemon=True)
+        self.root, self.logs, self.interval, self.peak = pid, out / "logs", interval, {}
+        self.done = threading.Event()
+
+    def active_stage(self) -> str | None:
+        try:
+            folders = [(entry.stat().st_mtime, entry.name) for entry in self.logs.iterdir() if entry.is_dir()]
+        except OSError:
+            return None
+        return max(folders)[1] if folders else None
+
+    def sample(self) -> None:
+        stage = self.active_stage()
+        try:
+            procs = [self.root] + [c.pid for c in psutil.Process(self.root).children(recursive=True)]
+        except psutil.Error:
+            return
+        if stage is None:
+            return
+        sizes = [rss_mb(pid) for pid in procs]
+        largest, tree = self.peak.get(stage, (0.0, 0.0))
+        self.peak[stage] = (max(largest, max(sizes)), max(tree, sum(sizes)))
+
+    def run(self):
+        while not self.done.wait(self.interval):
+            self.sample()
+
+
 class DiskSampler(threading.Thread):
     """The largest size seen of each stage's kept, rejected and work folders while a run writes them."""
 
@@ -194,16 +237,15 @@ def measure_command(cmd: list[str], out: Path, input_path: Path, workers: int) -
     started = time.perf_counter()
     with open(log, "w") as stdout, open(out.parent / f"{out.name}.stderr", "w") as stderr:
         proc = subprocess.Popen(cmd, stdout=stdout, stderr=stderr)
-        sampler, disk = HighWaterSampler(proc.pid), DiskSampler(out)
-        sampler.start()
-        disk.start()
+        sampler, disk, stages = HighWaterSampler(proc.pid), DiskSampler(out), StageRssSampler(proc.pid, out)
+        for thread in (sampler, disk, stages):
+            thread.start()
         _, status, usage = os.wait4(proc.pid, 0)
         proc.returncode = os.waitstatus_to_exitcode(status)
     wall = time.perf_counter() - started
-    sampler.done.set()
-    disk.done.set()
-    sampler.join()
-    disk.join()
+    for thread in (sampler, disk, stages):
+        thread.done.set()
+        thread.join()
     disk.sample()
     if proc.returncode != 0:
         errors = (out.parent / f"{out.name}.stderr").read_text()[-3000:]
@@ -213,6 +255,8 @@ def measure_command(cmd: list[str], out: Path, input_path: Path, workers: int) -
             "peak_rss_mb_max_process": round(max(sampler.peak.values(), default=0.0), 1),
             "peak_rss_mb_main": round(sampler.peak.get(proc.pid, 0.0), 1),
             "peak_rss_mb_workers": [round(mb, 1) for mb in others[:workers]], "disk_peaks": disk.peak,
+            "peak_rss_mb_by_stage": {stage: {"max_process": round(largest, 1), "all_processes": round(tree, 1)}
+                                     for stage, (largest, tree) in stages.peak.items()},
             "disk_mb_input": round(folder_mb(input_path), 3), "disk_mb_final": round(folder_mb(out), 3)}, \
         json.loads(log.read_text())
 
@@ -228,7 +272,10 @@ def measure_run(spec: Path, input_path: Path, out: Path, sets: dict, tasks: int,
     stages = manifest["stages"]
     disk_mb = {name: {kind: round(peaks.get((name, kind), 0.0), 3) for kind in ("kept", "rejected", "work")}
                for name in stages}
-    return {"docs_in": next(iter(stages.values()))["in"], "docs_out": list(stages.values())[-1]["out"],
+    fused = {s["fused_into"] for s in stages.values() if s.get("fused_into")}  # the fused streaming runs
+    streaming = [figures["peak_rss_mb_by_stage"].get(name, {}).get("max_process", 0.0) for name in fused]
+    return {"peak_rss_mb_streaming": max(streaming, default=None),
+            "docs_in": next(iter(stages.values()))["in"], "docs_out": list(stages.values())[-1]["out"],
             "rejected": {name: s["rejected"] for name, s in stages.items()},
             "stage_seconds": round(manifest["seconds"], 2),
             "seconds_by_stage": {name: s.get("seconds") for name, s in stages.items()},
@@ -240,6 +287,7 @@ def measure_mix(recipe: Path, input_path: Path, out: Path, workers: int) -> dict
     cmd = [sys.executable, "-m", "curate", "mix", "build", str(recipe), "--output", str(out), "--json"]
     figures, manifest = measure_command(cmd, out, input_path, workers)
     figures.pop("disk_peaks")
+    figures.pop("peak_rss_mb_by_stage")  # a build is no stages
     total = manifest["total_tokens"]
     return {"docs_in": sum(int(leaf.get("documents", 0) or 0) for leaf in manifest["leaves"].values()),
             "tokens_requested": total["requested"], "tokens_realized": total["realized"],
@@ -282,7 +330,8 @@ def pipeline_growth(name: str, sizes: list[int], folder: Path, tasks: int, worke
             measure_run(spec, input_path, work / "run", sets, tasks, workers)
         step(f"{name}: {size:,} documents took {runs[size]['seconds']} s, {runs[size]['cpu_seconds']} CPU-s")
     fits = {key: exponent([(n, r[key]) for n, r in runs.items()])
-            for key in ("seconds", "stage_seconds", "cpu_seconds", "peak_rss_mb_max_process")}
+            for key in ("seconds", "stage_seconds", "cpu_seconds", "peak_rss_mb_max_process", "peak_rss_mb_streaming")
+            if all(r.get(key) is not None for r in runs.values())}
     time_k = fits["seconds"]["exponent"]
     return {"sizes": {str(n): r for n, r in runs.items()}, "fits": fits, "goal_time_exponent": GOAL_TIME_EXPONENT,
             "time_exponent_met": None if time_k is None else time_k <= GOAL_TIME_EXPONENT}
