@@ -57,7 +57,10 @@ def test_ray_run_gives_the_same_shards_as_local(curate, tmp_path):
     pages = copy_pages(tmp_path / "pages", 10)
     ray_tmp = tempfile.mkdtemp(prefix="ray", dir="/tmp")  # short: Ray's socket paths have a length limit
     spec = write_spec(tmp_path / "spec.yaml", pages, tmp_path / "ray",
-                      {"type": "ray", "tasks": 2, "workers": 2, "options": {"num_cpus": 2, "temp_dir": ray_tmp}})
+                      {"type": "ray", "tasks": 2, "workers": 2, "options": {
+                          "num_cpus": 2, "temp_dir": ray_tmp,
+                          # reach the actors as given: a mapping value, and a key curate also sets
+                          "ray_remote_kwargs": {"resources": {}, "scheduling_strategy": "DEFAULT"}}})
     try:
         ray_manifest = json.loads(curate("run", spec, "--json", env={"RAY_AUTH_MODE": "disabled"}).stdout)
     finally:

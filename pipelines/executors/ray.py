@@ -63,16 +63,20 @@ class TaskRunners:
         job = ray.get_runtime_context().get_job_id()
         if job != self.job:  # a new Ray session: the old handles are gone with the old one
             self.job, self.actors = job, {}
-        slots = self.actors.setdefault(tuple(sorted(options.items())), {})
-        if slot not in slots:
-            slots[slot] = ray.remote(TaskRunner).options(scheduling_strategy="SPREAD", **options).remote()
+        slots = self.actors.setdefault(self.key(options), {})
+        if slot not in slots:  # spread over the nodes unless ray_remote_kwargs say otherwise
+            slots[slot] = ray.remote(TaskRunner).options(**{"scheduling_strategy": "SPREAD", **options}).remote()
         return slots[slot]
+
+    @staticmethod
+    def key(options: dict) -> str:
+        return json.dumps(options, sort_keys=True, default=str)  # values may be dicts (`resources`)
 
     def replace(self, options: dict, slot: int):
         """A fresh actor in `slot` (its old one died or was killed)."""
         import ray
 
-        old = self.actors.get(tuple(sorted(options.items())), {}).pop(slot, None)
+        old = self.actors.get(self.key(options), {}).pop(slot, None)
         if old is not None:
             ray.kill(old, no_restart=True)
         return self.get(options, slot)
