@@ -130,58 +130,29 @@ def folder_mb(path: Path) -> float:
     return total / 2**20
 
 
-def high_water_mb(pid: int) -> float | None:
-    """A live process's peak RSS so far (VmHWM), in MB; None when it is gone."""
+def memory_mb(pid: int) -> tuple[float, float] | None:
+    """A live process's resident set now and its peak so far (VmRSS, VmHWM), in MB; None when it is gone."""
     try:
         with open(f"/proc/{pid}/status") as f:
-            return int(next(line for line in f if line.startswith("VmHWM")).split()[1]) / 1024
-    except (OSError, StopIteration, ValueError):
+            fields = dict(line.split(":", 1) for line in f if line.startswith(("VmRSS:", "VmHWM:")))
+        return int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024
+    except (OSError, KeyError, ValueError):
         return None
 
 
-class HighWaterSampler(threading.Thread):
-    """The peak RSS of every process of a run (the run's main process and all it starts), read as each
-    process's own high-water mark (VmHWM), so a short peak between two samples still counts; `ru_maxrss`
-    from wait4 would start every process at the RSS of the one that spawned it."""
+class MemorySampler(threading.Thread):
+    """The memory of every process of a run (the run's main process and all it starts), two ways:
 
-    def __init__(self, pid: int, interval: float = 0.2):
-        super().__init__(daemon=True)
-        self.root, self.interval, self.peak = pid, interval, {}
-        self.done = threading.Event()
-
-    def sample(self) -> None:
-        try:
-            procs = [self.root] + [c.pid for c in psutil.Process(self.root).children(recursive=True)]
-        except psutil.Error:
-            return
-        for pid in procs:
-            mb = high_water_mb(pid)
-            if mb is not None:
-                self.peak[pid] = max(self.peak.get(pid, 0.0), mb)
-
-    def run(self):
-        while not self.done.is_set():
-            self.sample()
-            time.sleep(self.interval)
-
-
-def rss_mb(pid: int) -> float:
-    """A live process's resident set now, in MB; 0 when it is gone."""
-    try:
-        return psutil.Process(pid).memory_info().rss / 1e6
-    except psutil.Error:
-        return 0.0
-
-
-class StageRssSampler(threading.Thread):
-    """The largest resident set of one process, and of the whole process tree, while each stage's executor
-    runs (a fused run of streaming stages is one, logged under its last stage). Pool workers serve every
-    stage, so their high-water marks mix stages; this samples RSS now and books it to the stage whose
-    `logs/<stage>/` folder changed last (created when the stage starts)."""
+    - `peak`: each process's own high-water mark (VmHWM), so a short peak between two samples still
+      counts; `ru_maxrss` from wait4 would start every process at the RSS of the one that spawned it.
+    - `stage_peak`: the largest resident set of one process, and of the whole tree, while each stage's
+      executor runs (a fused run of streaming stages is one, logged under its last stage). Pool workers
+      serve every stage, so their high-water marks mix stages; RSS now is booked to the stage whose
+      `logs/<stage>/` folder changed last (created when the stage starts)."""
 
     def __init__(self, pid: int, out: Path, interval: float = 0.2):
         super().__init__(daemon=True)
-        self.root, self.logs, self.interval, self.peak = pid, out / "logs", interval, {}
+        self.root, self.logs, self.interval, self.peak, self.stage_peak = pid, out / "logs", interval, {}, {}
         self.done = threading.Event()
 
     def active_stage(self) -> str | None:
@@ -192,20 +163,25 @@ class StageRssSampler(threading.Thread):
         return max(folders)[1] if folders else None
 
     def sample(self) -> None:
-        stage = self.active_stage()
         try:
             procs = [self.root] + [c.pid for c in psutil.Process(self.root).children(recursive=True)]
         except psutil.Error:
             return
-        if stage is None:
-            return
-        sizes = [rss_mb(pid) for pid in procs]
-        largest, tree = self.peak.get(stage, (0.0, 0.0))
-        self.peak[stage] = (max(largest, max(sizes)), max(tree, sum(sizes)))
+        now = []
+        for pid in procs:
+            memory = memory_mb(pid)
+            if memory is not None:
+                now.append(memory[0])
+                self.peak[pid] = max(self.peak.get(pid, 0.0), memory[1])
+        stage = self.active_stage()
+        if stage is not None and now:
+            largest, tree = self.stage_peak.get(stage, (0.0, 0.0))
+            self.stage_peak[stage] = (max(largest, max(now)), max(tree, sum(now)))
 
     def run(self):
-        while not self.done.wait(self.interval):
+        while not self.done.is_set():
             self.sample()
+            time.sleep(self.interval)
 
 
 class DiskSampler(threading.Thread):
@@ -237,13 +213,13 @@ def measure_command(cmd: list[str], out: Path, input_path: Path, workers: int) -
     started = time.perf_counter()
     with open(log, "w") as stdout, open(out.parent / f"{out.name}.stderr", "w") as stderr:
         proc = subprocess.Popen(cmd, stdout=stdout, stderr=stderr)
-        sampler, disk, stages = HighWaterSampler(proc.pid), DiskSampler(out), StageRssSampler(proc.pid, out)
-        for thread in (sampler, disk, stages):
-            thread.start()
+        sampler, disk = MemorySampler(proc.pid, out), DiskSampler(out)
+        sampler.start()
+        disk.start()
         _, status, usage = os.wait4(proc.pid, 0)
         proc.returncode = os.waitstatus_to_exitcode(status)
     wall = time.perf_counter() - started
-    for thread in (sampler, disk, stages):
+    for thread in (sampler, disk):
         thread.done.set()
         thread.join()
     disk.sample()
@@ -256,7 +232,7 @@ def measure_command(cmd: list[str], out: Path, input_path: Path, workers: int) -
             "peak_rss_mb_main": round(sampler.peak.get(proc.pid, 0.0), 1),
             "peak_rss_mb_workers": [round(mb, 1) for mb in others[:workers]], "disk_peaks": disk.peak,
             "peak_rss_mb_by_stage": {stage: {"max_process": round(largest, 1), "all_processes": round(tree, 1)}
-                                     for stage, (largest, tree) in stages.peak.items()},
+                                     for stage, (largest, tree) in sampler.stage_peak.items()},
             "disk_mb_input": round(folder_mb(input_path), 3), "disk_mb_final": round(folder_mb(out), 3)}, \
         json.loads(log.read_text())
 
