@@ -22,12 +22,12 @@ def serve(port: int = typer.Option(8080, help="Port on 127.0.0.1"),
     from curate.synth.server import LocalServer
 
     server = LocalServer(model, port=port, host=host, n_ctx=ctx, n_threads=threads)
-    # Ctrl-C sets a flag rather than raising KeyboardInterrupt wherever the main thread is: raised inside
-    # Popen.poll() it can leave the Popen's wait lock taken, and stopping the server then waits forever
-    interrupted = []
-    previous = signal.signal(signal.SIGINT, lambda *_: interrupted.append(True))
+    interrupted, previous = [], signal.getsignal(signal.SIGINT)
     try:
-        server.start()
+        server.start()  # Ctrl-C while it starts raises KeyboardInterrupt, as usual
+        # then Ctrl-C sets a flag rather than raising wherever the main thread is: raised inside
+        # Popen.poll() it can leave the Popen's wait lock taken, and stopping the server then waits forever
+        signal.signal(signal.SIGINT, lambda *_: interrupted.append(True))
         typer.echo(f"serving {server.base_url} (Ctrl-C to stop)", err=True)
         while not interrupted and server.process.poll() is None:
             time.sleep(0.5)
@@ -35,6 +35,8 @@ def serve(port: int = typer.Option(8080, help="Port on 127.0.0.1"),
             raise RunError(f"the server exited with code {server.process.returncode}")
     except EndpointError as e:
         raise RunError(str(e)) from e
+    except KeyboardInterrupt:
+        pass
     finally:
         server.stop()
         signal.signal(signal.SIGINT, previous)
